@@ -1,0 +1,80 @@
+/* Dispatch table set-up. */
+#include "core/dispatch.h"
+
+#include <oneapi/dnnl/dnnl.h>
+#include <string.h>
+
+#include "core/topo.h"
+
+gs_dispatch_t gs_kern = {
+    .impl = GS_IMPL_NATIVE, .isa = GS_ISA_SCALAR, .impl_name = "native", .isa_name = "scalar",
+    .gemm = gs_gemm_ref,
+};
+
+gs_gemm_fn *gs_gemm_for_isa(gs_isa_t isa)
+{
+    if (!gs_isa_supported(isa))
+        return NULL;
+    switch (isa) {
+    case GS_ISA_SCALAR:
+        return gs_gemm_ref;
+    case GS_ISA_AVX2:
+        return gs_gemm_avx2;
+    case GS_ISA_AVX512:
+        return gs_gemm_avx512;
+    default:
+        return NULL;
+    }
+}
+
+static const char *onednn_isa_name(void)
+{
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
+    case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    default: return "jit";
+    }
+}
+
+gs_status_t gs_dispatch_init(gs_impl_t impl, int isa)
+{
+    gs_isa_t chosen = isa < 0 ? gs_isa_best() : (gs_isa_t)isa;
+    if (isa >= GS_ISA_COUNT)
+        return gs_error(GS_EINVAL, "isa index %d out of range", isa);
+    if (!gs_isa_supported(chosen))
+        return gs_error(GS_EUNSUPPORTED, "ISA '%s' is not supported by this CPU (%s); available: %s",
+                        gs_isa_name(chosen), gs_cpu()->brand[0] ? gs_cpu()->brand : "unknown CPU",
+                        gs_isa_available_str());
+    gs_topo_init(); /* GEMM block sizes come from the cache sizes */
+    gs_kern.impl = impl;
+    gs_kern.isa = chosen;
+    if (impl == GS_IMPL_ONEDNN) {
+        gs_kern.impl_name = "onednn";
+        gs_kern.isa_name = onednn_isa_name();
+        gs_kern.gemm = gs_gemm_onednn;
+    } else {
+        gs_kern.impl_name = "native";
+        gs_kern.isa_name = gs_isa_name(chosen);
+        gs_kern.gemm = gs_gemm_for_isa(chosen);
+    }
+    return GS_OK;
+}
+
+gs_status_t gs_impl_parse(const char *name, gs_impl_t *impl)
+{
+    if (name && strcmp(name, "native") == 0)
+        *impl = GS_IMPL_NATIVE;
+    else if (name && strcmp(name, "onednn") == 0)
+        *impl = GS_IMPL_ONEDNN;
+    else
+        return gs_error(GS_EINVAL, "unknown implementation '%s' (expected native or onednn)", name ? name : "(null)");
+    return GS_OK;
+}

@@ -1,0 +1,53 @@
+/* Aligned allocation and the plain tensor type. */
+#include "core/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+
+void *gs_alloc(size_t bytes)
+{
+    if (bytes == 0)
+        return NULL;
+    size_t rounded = (bytes + GS_ALIGN - 1) / GS_ALIGN * GS_ALIGN;
+    if (rounded < bytes)
+        return NULL;
+    return aligned_alloc(GS_ALIGN, rounded);
+}
+
+void *gs_calloc(size_t bytes)
+{
+    void *p = gs_alloc(bytes);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
+void gs_free(void *p) { free(p); }
+
+int gs_tensor_init(gs_tensor_t *t, int ndim, const long *dims)
+{
+    memset(t, 0, sizeof *t);
+    if (ndim < 1 || ndim > 4 || !dims)
+        return gs_error(GS_EINVAL, "tensor: ndim=%d, expected 1..4", ndim);
+    size_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (dims[i] <= 0)
+            return gs_error(GS_EINVAL, "tensor: dims[%d]=%ld, expected > 0", i, dims[i]);
+        t->dims[i] = dims[i];
+        n *= (size_t)dims[i];
+    }
+    t->data = gs_calloc(n * sizeof(float));
+    if (!t->data)
+        return gs_error(GS_ENOMEM, "tensor: cannot allocate %zu floats", n);
+    t->ndim = ndim;
+    t->numel = n;
+    return GS_OK;
+}
+
+void gs_tensor_free(gs_tensor_t *t)
+{
+    gs_free(t->data);
+    memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,30 @@
+/* 64-byte aligned buffers (one cache line, one AVX-512 register) for tensors and packed panels. */
+#ifndef GS_MEM_H
+#define GS_MEM_H
+
+#include <stddef.h>
+
+#define GS_ALIGN 64
+
+/* Aligned allocation of `bytes` (rounded up to a multiple of GS_ALIGN);
+ * NULL on failure or when bytes == 0. Release with gs_free(). */
+void *gs_alloc(size_t bytes);
+
+/* As gs_alloc, zero-filled. */
+void *gs_calloc(size_t bytes);
+
+void gs_free(void *p);
+
+/* A float tensor of up to 4 dimensions, row-major, in one aligned buffer. */
+typedef struct {
+    float *data;
+    int ndim;
+    long dims[4];
+    size_t numel;
+} gs_tensor_t;
+
+/* Allocates a zeroed tensor; returns GS_OK, GS_EINVAL (bad dims) or GS_ENOMEM. */
+int gs_tensor_init(gs_tensor_t *t, int ndim, const long *dims);
+void gs_tensor_free(gs_tensor_t *t);
+
+#endif

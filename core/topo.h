@@ -1,0 +1,32 @@
+/* Machine topology from hwloc (packages, cores, PUs, caches, NUMA) and one-OpenMP-thread-per-core binding. */
+#ifndef GS_TOPO_H
+#define GS_TOPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/status.h"
+
+typedef struct {
+    int packages, cores, pus, numa_nodes;
+    size_t l1d_bytes, l2_bytes, l3_bytes; /* per instance; 0 when hwloc does not know */
+    int cores_per_l2, cores_per_l3;       /* how many cores share one instance */
+} gs_topo_t;
+
+/* Loads the hwloc topology once. Later calls return the cached result. */
+gs_status_t gs_topo_init(void);
+
+/* The topology; valid after gs_topo_init() (falls back to sane defaults if hwloc failed). */
+const gs_topo_t *gs_topo(void);
+
+/* Sets the OpenMP thread count (0 = one per physical core) and binds thread i to core i
+ * (to PU i mod PUs when oversubscribed). GS_EINVAL for n < 0. */
+gs_status_t gs_threads_init(int n);
+
+/* The thread count chosen by gs_threads_init (1 before it ran). */
+int gs_threads(void);
+
+/* Human-readable binding, e.g. "t0->core0(PU0) t1->core1(PU1)"; "unbound" if binding failed. */
+const char *gs_binding_str(void);
+
+#endif

@@ -1,0 +1,66 @@
+/* AVX2+FMA GEMM: a 6x16 register-blocked micro-kernel (12 ymm accumulators, 2 loads of B and 6
+ * broadcasts of A per k step) inside the generic BLIS loop nest of gemm_driver.c. */
+#include <immintrin.h>
+
+#include "kernels/gemm/gemm.h"
+#include "kernels/gemm/gemm_driver.h"
+
+#define MR 6
+#define NR 16
+
+/* C tile (MR x NR) = alpha * acc + beta * C, one row of two vectors at a time. */
+static inline void store_row(float *c, __m256 lo, __m256 hi, __m256 valpha, __m256 vbeta, float beta)
+{
+    lo = _mm256_mul_ps(lo, valpha);
+    hi = _mm256_mul_ps(hi, valpha);
+    if (beta != 0.0f) {
+        lo = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(c), lo);
+        hi = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(c + 8), hi);
+    }
+    _mm256_storeu_ps(c, lo);
+    _mm256_storeu_ps(c + 8, hi);
+}
+
+static void ukernel_6x16(long kc, const float *restrict a, const float *restrict b, float *restrict c,
+                         long rs_c, float alpha, float beta, int mr, int nr)
+{
+    __m256 acc[MR][2];
+    for (int i = 0; i < MR; i++)
+        acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+
+#pragma GCC unroll 4
+    for (long p = 0; p < kc; p++) {
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 6
+        for (int i = 0; i < MR; i++) {
+            const __m256 ai = _mm256_broadcast_ss(a + i);
+            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+        }
+        a += MR;
+        b += NR;
+    }
+
+    const __m256 valpha = _mm256_set1_ps(alpha), vbeta = _mm256_set1_ps(beta);
+    if (mr == MR && nr == NR) {
+#pragma GCC unroll 6
+        for (int i = 0; i < MR; i++)
+            store_row(c + i * rs_c, acc[i][0], acc[i][1], valpha, vbeta, beta);
+        return;
+    }
+    /* Edge tile: the same accumulators, scaled into a buffer, then only the valid corner to C. */
+    float t[MR * NR] __attribute__((aligned(32)));
+    for (int i = 0; i < MR; i++) {
+        _mm256_store_ps(t + i * NR, _mm256_mul_ps(acc[i][0], valpha));
+        _mm256_store_ps(t + i * NR + 8, _mm256_mul_ps(acc[i][1], valpha));
+    }
+    gs_gemm_store_edge(t, NR, c, rs_c, beta, mr, nr);
+}
+
+static const gs_ukernel_t ukernel = {.isa = "avx2", .mr = MR, .nr = NR, .kernel = ukernel_6x16};
+
+gs_status_t gs_gemm_avx2(bool transa, bool transb, long m, long n, long k, float alpha, const float *a,
+                         long lda, const float *b, long ldb, float beta, float *c, long ldc)
+{
+    return gs_gemm_driver(&ukernel, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}

@@ -1,0 +1,39 @@
+/* The BLIS-style loop nest around an ISA-specific micro-kernel: jc (NC) -> pc (KC, pack B) ->
+ * ic (MC, pack A) -> jr (NR) -> ir (MR) -> micro-kernel. Only the micro-kernel is per ISA. */
+#ifndef GS_GEMM_DRIVER_H
+#define GS_GEMM_DRIVER_H
+
+#include <stdbool.h>
+
+#include "core/status.h"
+
+/* Computes one mr x nr tile (mr <= MR, nr <= NR): C = alpha * A*B + beta * C over kc steps from
+ * packed micro-panels: A element (i, p) is a[p*MR + i], B element (p, j) is b[p*NR + j], both
+ * zero-padded to full MR / NR. beta == 0 means C is write-only (never read: NaN in C cannot leak). */
+typedef void gs_ukernel_fn(long kc, const float *a, const float *b, float *c, long rs_c, float alpha,
+                           float beta, int mr, int nr);
+
+typedef struct {
+    const char *isa;
+    int mr, nr;
+    gs_ukernel_fn *kernel;
+} gs_ukernel_t;
+
+typedef struct {
+    long mc, kc, nc;
+} gs_gemm_blocking_t;
+
+/* Block sizes for `uk` from the hwloc cache sizes: a KC x NR panel of B and an MR x KC panel of
+ * A share L1, an MC x KC block of A fits in half of L2, a KC x NC panel of B in this core's share of L3. */
+gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk);
+
+/* Runs the loop nest with `uk`; arguments already checked, m, n, k > 0. */
+gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, long m, long n, long k,
+                           float alpha, const float *a, long lda, const float *b, long ldb, float beta,
+                           float *c, long ldc);
+
+/* Edge helper for micro-kernels without masked stores: adds the mr x nr corner of an MR x NR
+ * result tile `t` (row stride ldt, already scaled by alpha) into C as C = t + beta * C. */
+void gs_gemm_store_edge(const float *t, long ldt, float *c, long rs_c, float beta, int mr, int nr);
+
+#endif
