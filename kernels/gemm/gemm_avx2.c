@@ -4,6 +4,7 @@
 
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_driver.h"
+#include "kernels/gemm/gemm_pack.h"
 
 #define MR 6
 #define NR 16
@@ -21,29 +22,43 @@ static inline void store_row(float *c, __m256 lo, __m256 hi, __m256 valpha, __m2
     _mm256_storeu_ps(c + 8, hi);
 }
 
+/* One k step of row i: C[i][0:16] += A[i][p] * B[p][0:16]. */
+#define ROW_FMA(i, c0, c1)                                \
+    do {                                                  \
+        const __m256 ai = _mm256_broadcast_ss(a + (i));   \
+        c0 = _mm256_fmadd_ps(ai, b0, c0);                 \
+        c1 = _mm256_fmadd_ps(ai, b1, c1);                 \
+    } while (0)
+
+/* The accumulators are named variables, not an array: GCC then keeps all 12 in ymm registers
+ * (with an array it spilled some of them to the stack once prefetches were added). */
 static void ukernel_6x16(long kc, const float *restrict a, const float *restrict b, float *restrict c,
                          long rs_c, float alpha, float beta, int mr, int nr)
 {
-    __m256 acc[MR][2];
-    for (int i = 0; i < MR; i++)
-        acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    /* C is needed only after kc steps: fetching it now hides a likely cache miss behind them. */
+    for (int i = 0; i < MR; i++) {
+        _mm_prefetch((const char *)(c + i * rs_c), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * rs_c + 8), _MM_HINT_T0);
+    }
 
 #pragma GCC unroll 4
     for (long p = 0; p < kc; p++) {
         const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-#pragma GCC unroll 6
-        for (int i = 0; i < MR; i++) {
-            const __m256 ai = _mm256_broadcast_ss(a + i);
-            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
-            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
-        }
+        ROW_FMA(0, c00, c01);
+        ROW_FMA(1, c10, c11);
+        ROW_FMA(2, c20, c21);
+        ROW_FMA(3, c30, c31);
+        ROW_FMA(4, c40, c41);
+        ROW_FMA(5, c50, c51);
         a += MR;
         b += NR;
     }
 
+    const __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     const __m256 valpha = _mm256_set1_ps(alpha), vbeta = _mm256_set1_ps(beta);
     if (mr == MR && nr == NR) {
-#pragma GCC unroll 6
         for (int i = 0; i < MR; i++)
             store_row(c + i * rs_c, acc[i][0], acc[i][1], valpha, vbeta, beta);
         return;
@@ -57,7 +72,19 @@ static void ukernel_6x16(long kc, const float *restrict a, const float *restrict
     gs_gemm_store_edge(t, NR, c, rs_c, beta, mr, nr);
 }
 
-static const gs_ukernel_t ukernel = {.isa = "avx2", .mr = MR, .nr = NR, .kernel = ukernel_6x16};
+static void pack_a(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst)
+{
+    gs_gemm_pack_a_tpl(MR, mc, kc, a, lda, transa, rows, dst);
+}
+
+static void pack_b(long kc, long nc, const float *b, long ldb, bool transb, long cols, float *dst)
+{
+    gs_gemm_pack_b_tpl(NR, kc, nc, b, ldb, transb, cols, dst);
+}
+
+static const gs_ukernel_t ukernel = {
+    .isa = "avx2", .mr = MR, .nr = NR, .kernel = ukernel_6x16, .pack_a = pack_a, .pack_b = pack_b,
+};
 
 gs_status_t gs_gemm_avx2(bool transa, bool transb, long m, long n, long k, float alpha, const float *a,
                          long lda, const float *b, long ldb, float beta, float *c, long ldc)

@@ -4,6 +4,7 @@
 #include "core/simd_avx512.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_driver.h"
+#include "kernels/gemm/gemm_pack.h"
 
 #define MR 8
 #define NR 32
@@ -31,37 +32,65 @@ static inline void store_row(float *c, __m512 lo, __m512 hi, __m512 valpha, __m5
     _mm512_mask_storeu_ps(c + 16, hi_mask, hi);
 }
 
+/* One k step of row i: C[i][0:32] += A[i][p] * B[p][0:32] (the broadcast folds into the FMA). */
+#define ROW_FMA(i, c0, c1)                            \
+    do {                                              \
+        const __m512 ai = _mm512_set1_ps(a[i]);       \
+        c0 = _mm512_fmadd_ps(ai, b0, c0);             \
+        c1 = _mm512_fmadd_ps(ai, b1, c1);             \
+    } while (0)
+
+/* Named accumulators rather than an array so GCC keeps all 16 in zmm registers. */
 static void ukernel_8x32(long kc, const float *restrict a, const float *restrict b, float *restrict c,
                          long rs_c, float alpha, float beta, int mr, int nr)
 {
-    __m512 acc[MR][2];
-    for (int i = 0; i < MR; i++)
-        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    __m512 c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+    /* C is needed only after kc steps: fetching it now hides a likely cache miss behind them. */
+    for (int i = 0; i < MR; i++) {
+        _mm_prefetch((const char *)(c + i * rs_c), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * rs_c + 16), _MM_HINT_T0);
+    }
 
 #pragma GCC unroll 4
     for (long p = 0; p < kc; p++) {
         const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-#pragma GCC unroll 8
-        for (int i = 0; i < MR; i++) {
-            const __m512 ai = _mm512_set1_ps(a[i]);
-            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
-        }
+        ROW_FMA(0, c00, c01);
+        ROW_FMA(1, c10, c11);
+        ROW_FMA(2, c20, c21);
+        ROW_FMA(3, c30, c31);
+        ROW_FMA(4, c40, c41);
+        ROW_FMA(5, c50, c51);
+        ROW_FMA(6, c60, c61);
+        ROW_FMA(7, c70, c71);
         a += MR;
         b += NR;
     }
 
+    const __m512 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
+                               {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
     const __m512 valpha = _mm512_set1_ps(alpha), vbeta = _mm512_set1_ps(beta);
     const int full = nr == NR;
     const __mmask16 lo_mask = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1);
     const __mmask16 hi_mask = (__mmask16)(nr >= 32 ? 0xffff : nr > 16 ? (1u << (nr - 16)) - 1 : 0);
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; i++)
-        if (i < mr)
-            store_row(c + i * rs_c, acc[i][0], acc[i][1], valpha, vbeta, beta, lo_mask, hi_mask, full);
+    for (int i = 0; i < mr; i++)
+        store_row(c + i * rs_c, acc[i][0], acc[i][1], valpha, vbeta, beta, lo_mask, hi_mask, full);
 }
 
-static const gs_ukernel_t ukernel = {.isa = "avx512", .mr = MR, .nr = NR, .kernel = ukernel_8x32};
+static void pack_a(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst)
+{
+    gs_gemm_pack_a_tpl(MR, mc, kc, a, lda, transa, rows, dst);
+}
+
+static void pack_b(long kc, long nc, const float *b, long ldb, bool transb, long cols, float *dst)
+{
+    gs_gemm_pack_b_tpl(NR, kc, nc, b, ldb, transb, cols, dst);
+}
+
+static const gs_ukernel_t ukernel = {
+    .isa = "avx512", .mr = MR, .nr = NR, .kernel = ukernel_8x32, .pack_a = pack_a, .pack_b = pack_b,
+};
 
 gs_status_t gs_gemm_avx512(bool transa, bool transb, long m, long n, long k, float alpha, const float *a,
                            long lda, const float *b, long ldb, float beta, float *c, long ldc)

@@ -3,7 +3,6 @@
 
 #include <omp.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "core/mem.h"
 #include "core/topo.h"
@@ -46,60 +45,6 @@ gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk)
     if (env_long("GS_GEMM_NC") > 0)
         b.nc = round_up(env_long("GS_GEMM_NC"), uk->nr);
     return b;
-}
-
-/* Packs rows [pc, pc+kc) x columns [j0, j0+nc) of op(B) into NR-wide micro-panels, each kc x NR
- * row-major, zero-padding the last panel past n. */
-static void pack_b(int nr_blk, long kc, long nc, const float *b, long ldb, bool transb, long pc, long j0,
-                   long n, float *dst)
-{
-    for (long jp = 0; jp < nc; jp += nr_blk, dst += kc * nr_blk) {
-        long cols = min_l(nr_blk, n - (j0 + jp));
-        if (!transb) {
-            const float *src = b + pc * ldb + j0 + jp;
-            for (long p = 0; p < kc; p++) {
-                memcpy(dst + p * nr_blk, src + p * ldb, (size_t)cols * sizeof(float));
-                memset(dst + p * nr_blk + cols, 0, (size_t)(nr_blk - cols) * sizeof(float));
-            }
-        } else {
-            for (long j = 0; j < nr_blk; j++) {
-                const float *src = b + (j0 + jp + j) * ldb + pc;
-                if (j < cols)
-                    for (long p = 0; p < kc; p++)
-                        dst[p * nr_blk + j] = src[p];
-                else
-                    for (long p = 0; p < kc; p++)
-                        dst[p * nr_blk + j] = 0.0f;
-            }
-        }
-    }
-}
-
-/* Packs rows [i0, i0+mc) x columns [pc, pc+kc) of op(A) into MR-tall micro-panels, each kc x MR
- * (the MR values of one k step adjacent), zero-padding the last panel past m. */
-static void pack_a(int mr_blk, long mc, long kc, const float *a, long lda, bool transa, long i0, long pc,
-                   long m, float *dst)
-{
-    for (long ip = 0; ip < mc; ip += mr_blk, dst += kc * mr_blk) {
-        long rows = min_l(mr_blk, m - (i0 + ip));
-        if (transa) {
-            const float *src = a + pc * lda + i0 + ip;
-            for (long p = 0; p < kc; p++) {
-                memcpy(dst + p * mr_blk, src + p * lda, (size_t)rows * sizeof(float));
-                memset(dst + p * mr_blk + rows, 0, (size_t)(mr_blk - rows) * sizeof(float));
-            }
-        } else {
-            for (long i = 0; i < mr_blk; i++) {
-                const float *src = a + (i0 + ip + i) * lda + pc;
-                if (i < rows)
-                    for (long p = 0; p < kc; p++)
-                        dst[p * mr_blk + i] = src[p];
-                else
-                    for (long p = 0; p < kc; p++)
-                        dst[p * mr_blk + i] = 0.0f;
-            }
-        }
-    }
 }
 
 /* How many threads this problem can use: enough FLOPs per thread to pay for the fork. */
@@ -186,14 +131,16 @@ gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, lon
                 const float beta_eff = pc == 0 ? beta : 1.0f;
                 /* All threads pack the shared B panel, split by micro-panels. */
                 const long p0 = npanels * tid / nt, p1 = npanels * (tid + 1) / nt;
-                if (p1 > p0)
-                    pack_b(NR, kc, min_l((p1 - p0) * NR, nc - p0 * NR), b, ldb, transb, pc, jc + p0 * NR, n,
-                           bpack + p0 * NR * kc);
+                if (p1 > p0) {
+                    const long j0 = jc + p0 * NR;
+                    uk->pack_b(kc, min_l((p1 - p0) * NR, nc - p0 * NR), transb ? b + j0 * ldb + pc : b + pc * ldb + j0,
+                               ldb, transb, n - j0, bpack + p0 * NR * kc);
+                }
 #pragma omp barrier
                 const long jlo = jc > n0 ? jc : n0, jhi = min_l(jc + nc, n1);
                 for (long ic = m0; ic < m1 && jlo < jhi; ic += bk.mc) {
                     const long mc = min_l(bk.mc, m1 - ic);
-                    pack_a(MR, mc, kc, a, lda, transa, ic, pc, m, apack);
+                    uk->pack_a(mc, kc, transa ? a + pc * lda + ic : a + ic * lda + pc, lda, transa, m - ic, apack);
                     for (long j = jlo; j < jhi; j += NR) {
                         const float *bp = bpack + (j - jc) / NR * NR * kc;
                         const int nr = (int)min_l(NR, n - j);

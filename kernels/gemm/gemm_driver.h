@@ -13,10 +13,21 @@
 typedef void gs_ukernel_fn(long kc, const float *a, const float *b, float *c, long rs_c, float alpha,
                            float beta, int mr, int nr);
 
+/* Packs an mc x kc block of op(A) (`a` points at its first element) into MR-tall micro-panels,
+ * zero-padding rows past `rows`; see gemm_pack.h. */
+typedef void gs_pack_a_fn(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst);
+
+/* Packs a kc x nc block of op(B) (`b` points at its first element) into NR-wide micro-panels,
+ * zero-padding columns past `cols`. */
+typedef void gs_pack_b_fn(long kc, long nc, const float *b, long ldb, bool transb, long cols, float *dst);
+
+/* What an ISA contributes to the loop nest: its tile shape, micro-kernel and packing routines. */
 typedef struct {
     const char *isa;
     int mr, nr;
     gs_ukernel_fn *kernel;
+    gs_pack_a_fn *pack_a;
+    gs_pack_b_fn *pack_b;
 } gs_ukernel_t;
 
 typedef struct {
