@@ -25,15 +25,15 @@ static inline void store_row(float *c, __m256 lo, __m256 hi, __m256 valpha, __m2
 /* One k step of row i: C[i][0:16] += A[i][p] * B[p][0:16]. */
 #define ROW_FMA(i, c0, c1)                                \
     do {                                                  \
-        const __m256 ai = _mm256_broadcast_ss(a + (i));   \
+        const __m256 ai = _mm256_broadcast_ss(a + (i) * rs_a);   \
         c0 = _mm256_fmadd_ps(ai, b0, c0);                 \
         c1 = _mm256_fmadd_ps(ai, b1, c1);                 \
     } while (0)
 
 /* The accumulators are named variables, not an array: GCC then keeps all 12 in ymm registers
  * (with an array it spilled some of them to the stack once prefetches were added). */
-static void ukernel_6x16(long kc, const float *restrict a, const float *restrict b, float *restrict c,
-                         long rs_c, float alpha, float beta, int mr, int nr)
+GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_a, long cs_a, const float *restrict b,
+                                  long rs_b, float *restrict c, long rs_c, float alpha, float beta, int mr, int nr)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -52,8 +52,8 @@ static void ukernel_6x16(long kc, const float *restrict a, const float *restrict
         ROW_FMA(3, c30, c31);
         ROW_FMA(4, c40, c41);
         ROW_FMA(5, c50, c51);
-        a += MR;
-        b += NR;
+        a += cs_a;
+        b += rs_b;
     }
 
     const __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -70,6 +70,17 @@ static void ukernel_6x16(long kc, const float *restrict a, const float *restrict
         _mm256_store_ps(t + i * NR + 8, _mm256_mul_ps(acc[i][1], valpha));
     }
     gs_gemm_store_edge(t, NR, c, rs_c, beta, mr, nr);
+}
+
+/* Packed operands get their own instantiation with constant strides (simpler addressing in the
+ * hot loop); operands read in place use the general one. */
+static void ukernel_6x16(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *c, long rs_c,
+                         float alpha, float beta, int mr, int nr)
+{
+    if (rs_a == 1 && cs_a == MR && rs_b == NR)
+        ukernel_6x16_body(kc, a, 1, MR, b, NR, c, rs_c, alpha, beta, mr, nr);
+    else
+        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, mr, nr);
 }
 
 static void pack_a(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst)

@@ -35,14 +35,14 @@ static inline void store_row(float *c, __m512 lo, __m512 hi, __m512 valpha, __m5
 /* One k step of row i: C[i][0:32] += A[i][p] * B[p][0:32] (the broadcast folds into the FMA). */
 #define ROW_FMA(i, c0, c1)                            \
     do {                                              \
-        const __m512 ai = _mm512_set1_ps(a[i]);       \
+        const __m512 ai = _mm512_set1_ps(a[(i) * rs_a]);       \
         c0 = _mm512_fmadd_ps(ai, b0, c0);             \
         c1 = _mm512_fmadd_ps(ai, b1, c1);             \
     } while (0)
 
 /* Named accumulators rather than an array so GCC keeps all 16 in zmm registers. */
-static void ukernel_8x32(long kc, const float *restrict a, const float *restrict b, float *restrict c,
-                         long rs_c, float alpha, float beta, int mr, int nr)
+GS_PACK_INLINE void ukernel_8x32_body(long kc, const float *restrict a, long rs_a, long cs_a, const float *restrict b,
+                                  long rs_b, float *restrict c, long rs_c, float alpha, float beta, int mr, int nr)
 {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -64,8 +64,8 @@ static void ukernel_8x32(long kc, const float *restrict a, const float *restrict
         ROW_FMA(5, c50, c51);
         ROW_FMA(6, c60, c61);
         ROW_FMA(7, c70, c71);
-        a += MR;
-        b += NR;
+        a += cs_a;
+        b += rs_b;
     }
 
     const __m512 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
@@ -76,6 +76,17 @@ static void ukernel_8x32(long kc, const float *restrict a, const float *restrict
     const __mmask16 hi_mask = (__mmask16)(nr >= 32 ? 0xffff : nr > 16 ? (1u << (nr - 16)) - 1 : 0);
     for (int i = 0; i < mr; i++)
         store_row(c + i * rs_c, acc[i][0], acc[i][1], valpha, vbeta, beta, lo_mask, hi_mask, full);
+}
+
+/* Packed operands get their own instantiation with constant strides (simpler addressing in the
+ * hot loop); operands read in place use the general one. */
+static void ukernel_8x32(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *c, long rs_c,
+                         float alpha, float beta, int mr, int nr)
+{
+    if (rs_a == 1 && cs_a == MR && rs_b == NR)
+        ukernel_8x32_body(kc, a, 1, MR, b, NR, c, rs_c, alpha, beta, mr, nr);
+    else
+        ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, mr, nr);
 }
 
 static void pack_a(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst)

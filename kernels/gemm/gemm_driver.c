@@ -1,7 +1,8 @@
-/* Generic part of the BLIS-style GEMM: block sizes, packing, threading and the five loops. */
+/* Generic part of the BLIS-style GEMM: block sizes, packing decisions, threading and the five loops. */
 #include "kernels/gemm/gemm_driver.h"
 
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "core/mem.h"
@@ -16,15 +17,32 @@ static long round_up(long x, long q) { return (x + q - 1) / q * q; }
 static long clamp(long x, long lo, long hi) { return x < lo ? lo : x > hi ? hi : x; }
 static long min_l(long a, long b) { return a < b ? a : b; }
 
-/* Block sizes may be overridden for tuning experiments (GS_GEMM_KC=...); 0 keeps the default. */
+/* Overrides for tuning experiments, read once: GS_GEMM_KC/MC/NC (block sizes) and
+ * GS_GEMM_DIRECT_A/B (1 = read in place, -1 = always pack); 0 or unset keeps the default.
+ * Read once because getenv() per call would cost a visible share of a 10-microsecond GEMM. */
+static struct {
+    long kc, mc, nc, direct_a, direct_b;
+} tuning;
+static pthread_once_t tuning_once = PTHREAD_ONCE_INIT;
+
 static long env_long(const char *name)
 {
     const char *s = getenv(name);
     return s ? strtol(s, NULL, 10) : 0;
 }
 
+static void read_tuning(void)
+{
+    tuning.kc = env_long("GS_GEMM_KC");
+    tuning.mc = env_long("GS_GEMM_MC");
+    tuning.nc = env_long("GS_GEMM_NC");
+    tuning.direct_a = env_long("GS_GEMM_DIRECT_A");
+    tuning.direct_b = env_long("GS_GEMM_DIRECT_B");
+}
+
 gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk)
 {
+    pthread_once(&tuning_once, read_tuning);
     const gs_topo_t *t = gs_topo();
     const long f = (long)sizeof(float);
     long l1 = (long)t->l1d_bytes, l2 = (long)t->l2_bytes / t->cores_per_l2;
@@ -38,12 +56,12 @@ gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk)
     b.mc = clamp(round_down((l2 / 2) / (b.kc * f), uk->mr), uk->mr, 4096);
     /* The packed KC x NC panel of B lives in (half of) this core's share of L3. */
     b.nc = clamp(round_down((l3 / 2) / (b.kc * f), uk->nr), uk->nr, 8192);
-    if (env_long("GS_GEMM_KC") > 0)
-        b.kc = env_long("GS_GEMM_KC");
-    if (env_long("GS_GEMM_MC") > 0)
-        b.mc = round_up(env_long("GS_GEMM_MC"), uk->mr);
-    if (env_long("GS_GEMM_NC") > 0)
-        b.nc = round_up(env_long("GS_GEMM_NC"), uk->nr);
+    if (tuning.kc > 0)
+        b.kc = tuning.kc;
+    if (tuning.mc > 0)
+        b.mc = round_up(tuning.mc, uk->mr);
+    if (tuning.nc > 0)
+        b.nc = round_up(tuning.nc, uk->nr);
     return b;
 }
 
@@ -90,70 +108,159 @@ static float *get_workspace(size_t floats)
     return workspace;
 }
 
-gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, long m, long n, long k,
-                           float alpha, const float *a, long lda, const float *b, long ldb, float beta,
-                           float *c, long ldc)
+/* Whether to read op(A) in place instead of packing it: packing pays when each A micro-panel is
+ * reused across many B micro-panels (large n); for the narrow layers of an MLP (n = 10..784) the copy
+ * costs more than the strided broadcasts it saves. Forced with GS_GEMM_DIRECT_A=0|1. */
+static bool use_direct_a(long n, const gs_ukernel_t *uk)
 {
-    const int MR = uk->mr, NR = uk->nr;
-    const gs_gemm_blocking_t bk = gs_gemm_blocking(uk);
-    const long mtiles = (m + MR - 1) / MR, ntiles = (n + NR - 1) / NR;
-    const int nt = choose_threads(m, n, k, uk);
-    int tm = 1, tn = 1;
-    thread_grid(nt, mtiles, ntiles, &tm, &tn);
+    if (tuning.direct_a)
+        return tuning.direct_a > 0;
+    return n <= 8 * uk->nr;
+}
 
-    const long kc_max = min_l(bk.kc, k);
-    const long nc_max = min_l(bk.nc, round_up(n, NR));
-    const long rows_per_thread = ((mtiles + tm - 1) / tm) * MR;
-    const long mc_max = min_l(bk.mc, rows_per_thread);
-    const size_t b_floats = (size_t)(kc_max * nc_max);
-    const size_t a_floats = (size_t)(kc_max * mc_max);
-    float *ws = get_workspace(b_floats + (size_t)nt * a_floats);
-    if (!ws)
-        return gs_error(GS_ENOMEM, "gemm: cannot allocate %zu floats of packing workspace",
-                        b_floats + (size_t)nt * a_floats);
-    float *bpack = ws;
+/* Whether to read op(B) in place: only untransposed B (its rows are already NR-contiguous), for few
+ * rows of C (little reuse of a packed panel), and with a row stride that does not map every row of
+ * a micro-panel to the same few L1 sets. Forced with GS_GEMM_DIRECT_B=0|1. */
+static bool use_direct_b(bool transb, long m, long ldb, const gs_ukernel_t *uk)
+{
+    if (transb)
+        return false;
+    if (tuning.direct_b)
+        return tuning.direct_b > 0;
+    long line_stride = ldb % 16 ? 1 : ldb / 16; /* cache lines between rows, when line-aligned */
+    bool spreads_over_sets = (line_stride & 3) != 0;
+    return spreads_over_sets && m <= 16 * uk->mr;
+}
 
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        const int tid = omp_get_thread_num();
-        const int ti = tid / tn, tj = tid % tn;
-        float *apack = ws + b_floats + (size_t)tid * a_floats;
-        /* This thread's rows of C, whole MR tiles. */
-        const long m0 = (mtiles * ti / tm) * MR, m1 = min_l((mtiles * (ti + 1) / tm) * MR, m);
-        /* This thread's columns of C, whole NR tiles. */
-        const long n0 = (ntiles * tj / tn) * NR, n1 = min_l((ntiles * (tj + 1) / tn) * NR, n);
+/* Everything one GEMM call's threads share. */
+typedef struct {
+    const gs_ukernel_t *uk;
+    gs_gemm_blocking_t bk;
+    bool transa, transb, direct_a, direct_b;
+    long m, n, k, lda, ldb, ldc;
+    long rs_a, cs_a; /* in-place strides of op(A): element (i, p) at i*rs_a + p*cs_a */
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    int nt, tm, tn; /* threads, as a tm x tn grid over the tiles of C */
+    long mtiles, ntiles;
+    float *bpack, *apack; /* shared B panel; A blocks, a_floats per thread */
+    size_t a_floats;
+} gemm_ctx_t;
 
-        for (long jc = 0; jc < n; jc += bk.nc) {
-            const long nc = min_l(bk.nc, n - jc);
-            const long npanels = (nc + NR - 1) / NR;
-            for (long pc = 0; pc < k; pc += bk.kc) {
-                const long kc = min_l(bk.kc, k - pc);
-                const float beta_eff = pc == 0 ? beta : 1.0f;
-                /* All threads pack the shared B panel, split by micro-panels. */
-                const long p0 = npanels * tid / nt, p1 = npanels * (tid + 1) / nt;
-                if (p1 > p0) {
-                    const long j0 = jc + p0 * NR;
-                    uk->pack_b(kc, min_l((p1 - p0) * NR, nc - p0 * NR), transb ? b + j0 * ldb + pc : b + pc * ldb + j0,
-                               ldb, transb, n - j0, bpack + p0 * NR * kc);
-                }
+/* Packs this thread's share of the B micro-panels [first_packed, npanels) of block (jc, pc). */
+static void pack_b_share(const gemm_ctx_t *x, int tid, long jc, long nc, long pc, long kc, long first_packed)
+{
+    const int NR = x->uk->nr;
+    const long npanels = (nc + NR - 1) / NR, todo = npanels - first_packed;
+    const long p0 = first_packed + todo * tid / x->nt, p1 = first_packed + todo * (tid + 1) / x->nt;
+    if (p1 <= p0)
+        return;
+    const long j0 = jc + p0 * NR;
+    const float *src = x->transb ? x->b + j0 * x->ldb + pc : x->b + pc * x->ldb + j0;
+    x->uk->pack_b(kc, min_l((p1 - p0) * NR, nc - p0 * NR), src, x->ldb, x->transb, x->n - j0, x->bpack + p0 * NR * kc);
+}
+
+/* The ic -> jr -> ir loops of one thread over rows [m0, m1) and columns [jlo, jhi) of block (jc, pc). */
+static void compute_block(const gemm_ctx_t *x, float *apack, long m0, long m1, long jlo, long jhi, long jc, long pc,
+                          long kc, long first_packed)
+{
+    const int MR = x->uk->mr, NR = x->uk->nr;
+    const float beta = pc == 0 ? x->beta : 1.0f; /* later k blocks accumulate */
+    for (long ic = m0; ic < m1; ic += x->bk.mc) {
+        const long mc = min_l(x->bk.mc, m1 - ic);
+        /* In place, only a partial last micro-panel is packed (zero-padded, at the start of apack). */
+        const long full_rows = x->direct_a ? (mc / MR) * MR : 0;
+        if (full_rows < mc) {
+            const long r0 = ic + full_rows;
+            const float *src = x->transa ? x->a + pc * x->lda + r0 : x->a + r0 * x->lda + pc;
+            x->uk->pack_a(mc - full_rows, kc, src, x->lda, x->transa, x->m - r0, apack);
+        }
+        for (long j = jlo; j < jhi; j += NR) {
+            const long panel = (j - jc) / NR;
+            const bool b_in_place = panel < first_packed;
+            const float *bp = b_in_place ? x->b + pc * x->ldb + j : x->bpack + panel * NR * kc;
+            const long rs_b = b_in_place ? x->ldb : NR;
+            const int nr = (int)min_l(NR, x->n - j);
+            for (long i = 0; i < mc; i += MR) {
+                const int mr = (int)min_l(MR, x->m - (ic + i));
+                float *cij = x->c + (ic + i) * x->ldc + j;
+                if (i < full_rows)
+                    x->uk->kernel(kc, x->a + (ic + i) * x->rs_a + pc * x->cs_a, x->rs_a, x->cs_a, bp, rs_b, cij, x->ldc,
+                                  x->alpha, beta, mr, nr);
+                else
+                    x->uk->kernel(kc, apack + (i - full_rows) * kc, 1, MR, bp, rs_b, cij, x->ldc, x->alpha, beta, mr, nr);
+            }
+        }
+    }
+}
+
+/* One thread's whole share: the jc and pc loops, with barriers around the shared B packing. */
+static void run_thread(const gemm_ctx_t *x, int tid)
+{
+    const int MR = x->uk->mr, NR = x->uk->nr;
+    const int ti = tid / x->tn, tj = tid % x->tn;
+    float *apack = x->apack + (size_t)tid * x->a_floats;
+    /* This thread's rows and columns of C, whole MR x NR tiles. */
+    const long m0 = (x->mtiles * ti / x->tm) * MR, m1 = min_l((x->mtiles * (ti + 1) / x->tm) * MR, x->m);
+    const long n0 = (x->ntiles * tj / x->tn) * NR, n1 = min_l((x->ntiles * (tj + 1) / x->tn) * NR, x->n);
+
+    for (long jc = 0; jc < x->n; jc += x->bk.nc) {
+        const long nc = min_l(x->bk.nc, x->n - jc);
+        const long npanels = (nc + NR - 1) / NR;
+        /* Read in place, only a partial last panel needs a (zero-padded) packed copy. */
+        const long first_packed = x->direct_b ? (nc % NR ? npanels - 1 : npanels) : 0;
+        const bool shared_pack = first_packed < npanels && x->nt > 1;
+        const long jlo = jc > n0 ? jc : n0, jhi = min_l(jc + nc, n1);
+        for (long pc = 0; pc < x->k; pc += x->bk.kc) {
+            const long kc = min_l(x->bk.kc, x->k - pc);
+            pack_b_share(x, tid, jc, nc, pc, kc, first_packed);
+            if (shared_pack) {
 #pragma omp barrier
-                const long jlo = jc > n0 ? jc : n0, jhi = min_l(jc + nc, n1);
-                for (long ic = m0; ic < m1 && jlo < jhi; ic += bk.mc) {
-                    const long mc = min_l(bk.mc, m1 - ic);
-                    uk->pack_a(mc, kc, transa ? a + pc * lda + ic : a + ic * lda + pc, lda, transa, m - ic, apack);
-                    for (long j = jlo; j < jhi; j += NR) {
-                        const float *bp = bpack + (j - jc) / NR * NR * kc;
-                        const int nr = (int)min_l(NR, n - j);
-                        for (long i = 0; i < mc; i += MR) {
-                            const int mr = (int)min_l(MR, m - (ic + i));
-                            uk->kernel(kc, apack + i * kc, bp, c + (ic + i) * ldc + j, ldc, alpha, beta_eff, mr, nr);
-                        }
-                    }
-                }
+            }
+            if (jlo < jhi)
+                compute_block(x, apack, m0, m1, jlo, jhi, jc, pc, kc, first_packed);
+            if (shared_pack) { /* nobody repacks B while another thread still reads it */
 #pragma omp barrier
             }
         }
     }
+}
+
+gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, long m, long n, long k,
+                           float alpha, const float *a, long lda, const float *b, long ldb, float beta,
+                           float *c, long ldc)
+{
+    gemm_ctx_t x = {
+        .uk = uk, .bk = gs_gemm_blocking(uk), .transa = transa, .transb = transb,
+        .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
+        .rs_a = transa ? 1 : lda, .cs_a = transa ? lda : 1,
+        .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c,
+        .mtiles = (m + uk->mr - 1) / uk->mr, .ntiles = (n + uk->nr - 1) / uk->nr,
+    };
+    x.direct_a = use_direct_a(n, uk);
+    x.direct_b = use_direct_b(transb, m, ldb, uk);
+    x.nt = choose_threads(m, n, k, uk);
+    thread_grid(x.nt, x.mtiles, x.ntiles, &x.tm, &x.tn);
+
+    const long kc_max = min_l(x.bk.kc, k);
+    const long nc_max = min_l(x.bk.nc, round_up(n, uk->nr));
+    const long mc_max = min_l(x.bk.mc, ((x.mtiles + x.tm - 1) / x.tm) * uk->mr);
+    const size_t b_floats = (size_t)(kc_max * nc_max);
+    x.a_floats = (size_t)(kc_max * mc_max);
+    const size_t total = b_floats + (size_t)x.nt * x.a_floats;
+    float *ws = get_workspace(total);
+    if (!ws)
+        return gs_error(GS_ENOMEM, "gemm: cannot allocate %zu floats of packing workspace", total);
+    x.bpack = ws;
+    x.apack = ws + b_floats;
+
+    if (x.nt == 1) {
+        run_thread(&x, 0);
+        return GS_OK;
+    }
+#pragma omp parallel num_threads(x.nt)
+    run_thread(&x, omp_get_thread_num());
     return GS_OK;
 }
 

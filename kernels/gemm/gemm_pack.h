@@ -4,10 +4,36 @@
 #ifndef GS_GEMM_PACK_H
 #define GS_GEMM_PACK_H
 
+#include <immintrin.h>
 #include <stdbool.h>
-#include <string.h>
 
 #define GS_PACK_INLINE static inline __attribute__((always_inline))
+
+/* 8x8 transpose: src row r (8 floats at src + r*lds) becomes dst row r (8 floats at dst + r*ldd) as
+ * column r. Needs AVX; both ISA files (and the SIMDe build, compiled with -mavx2) have it. */
+GS_PACK_INLINE void gs_transpose_8x8(const float *src, long lds, float *dst, long ldd)
+{
+    __m256 r0 = _mm256_loadu_ps(src + 0 * lds), r1 = _mm256_loadu_ps(src + 1 * lds);
+    __m256 r2 = _mm256_loadu_ps(src + 2 * lds), r3 = _mm256_loadu_ps(src + 3 * lds);
+    __m256 r4 = _mm256_loadu_ps(src + 4 * lds), r5 = _mm256_loadu_ps(src + 5 * lds);
+    __m256 r6 = _mm256_loadu_ps(src + 6 * lds), r7 = _mm256_loadu_ps(src + 7 * lds);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+    _mm256_storeu_ps(dst + 0 * ldd, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(dst + 1 * ldd, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(dst + 2 * ldd, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(dst + 3 * ldd, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(dst + 4 * ldd, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(dst + 5 * ldd, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(dst + 6 * ldd, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(dst + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
 
 /* kc x mc block of op(A) starting at `a` (= &op(A)(i0, p0)) -> MR-tall micro-panels, each kc x MR
  * with the MR values of one k step adjacent. Rows past `rows` (< mc at the bottom edge) are zero. */
@@ -49,9 +75,13 @@ GS_PACK_INLINE void gs_gemm_pack_b_tpl(const int NR, long kc, long nc, const flo
                 for (int j = 0; j < NR; j++)
                     dst[p * NR + j] = src[p * ldb + j];
         } else if (valid == NR) {
-            /* Transposed B (e.g. weights stored out x in): one element of each of NR rows per k step. */
+            /* Transposed B (e.g. weights stored out x in): 8x8 transposes, NR/8 per 8 k steps. */
             const float *src = b + jp * ldb;
-            for (long p = 0; p < kc; p++)
+            long p = 0;
+            for (; p + 8 <= kc; p += 8)
+                for (int j = 0; j < NR; j += 8)
+                    gs_transpose_8x8(src + j * ldb + p, ldb, dst + p * NR + j, NR);
+            for (; p < kc; p++)
                 for (int j = 0; j < NR; j++)
                     dst[p * NR + j] = src[j * ldb + p];
         } else {
