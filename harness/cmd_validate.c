@@ -1,0 +1,179 @@
+/* `gradscope validate <op> [PROBLEM...] [--shapes FILE]`: checks the native kernels against oneDNN. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/cli.h"
+#include "harness/problem.h"
+#include "harness/validate_gemm.h"
+
+enum { OPT_SHAPES = GS_OPT_FIRST_FREE, OPT_SEED };
+
+typedef struct {
+    gs_cli_common_t common;
+    const char **shapes; /* --shapes files, in the order given */
+    int nshapes;
+    long seed;
+} validate_opts_t;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: gradscope validate gemm [PROBLEM...] [--shapes FILE] [options]\n"
+            "\n"
+            "Runs each native GEMM (every ISA this CPU supports, or the one --isa names) on every problem\n"
+            "against oneDNN and the scalar oracle, one line per problem and implementation; exit 1 on any FAIL.\n"
+            "Without PROBLEM or --shapes: the built-in MLP and edge-case lists.\n"
+            "\n"
+            "PROBLEM  m<M>n<N>k<K>[ta<0|1>][tb<0|1>][alpha<F>][beta<F>][ldpad<P>], in this order,\n"
+            "         e.g. m64n128k784ta0tb1; defaults ta0 tb0 alpha1 beta0 ldpad0\n"
+            "\n"
+            "options:\n"
+            "  --shapes FILE             read problems from FILE, one per line, '#' comments (repeatable)\n"
+            "  --seed N                  seed of the input fill (default %d)\n" GS_CLI_COMMON_HELP
+            "  --help                    this text\n",
+            GS_VALIDATE_SEED_DEFAULT);
+}
+
+/* Parses the options; returns GS_EXIT_OK to go on, or the exit code (usage error, --help). */
+static int parse_options(int argc, char **argv, validate_opts_t *o, bool *help)
+{
+    static const struct option longopts[] = {
+        GS_CLI_COMMON_LONGOPTS,
+        {"shapes", required_argument, NULL, OPT_SHAPES},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int code, exit_code = GS_EXIT_OK;
+    optind = 1;
+    while (exit_code == GS_EXIT_OK && (code = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (gs_cli_common_opt(code, optarg, &o->common, &exit_code))
+            continue;
+        switch (code) {
+        case OPT_SHAPES:
+            o->shapes[o->nshapes++] = optarg;
+            break;
+        case OPT_SEED:
+            if (!gs_cli_parse_int(optarg, 0, 0x7fffffffffffffffL, &o->seed)) {
+                fprintf(stderr, "gradscope validate: --seed: '%s' is not a seed (expected an integer >= 0)\n", optarg);
+                exit_code = GS_EXIT_USAGE;
+            }
+            break;
+        case 'h':
+            *help = true;
+            return GS_EXIT_OK;
+        default: /* getopt_long has printed what was wrong */
+            fprintf(stderr, "gradscope validate: see 'gradscope validate --help'\n");
+            exit_code = GS_EXIT_USAGE;
+        }
+    }
+    return exit_code;
+}
+
+/* Appends `n` problems to the growing list; false when out of memory. */
+static bool append_problems(gs_gemm_problem_t **list, size_t *count, const gs_gemm_problem_t *add, size_t n)
+{
+    gs_gemm_problem_t *grown = realloc(*list, (*count + n + 1) * sizeof *grown);
+    if (!grown)
+        return false;
+    memcpy(grown + *count, add, n * sizeof *grown);
+    *list = grown;
+    *count += n;
+    return true;
+}
+
+/* Problems from the command line, then from each shapes file; the built-in lists when neither
+ * gives any. Prints the error and returns GS_EXIT_USAGE for a bad string or file. */
+static int collect_problems(char **operands, int noperands, const validate_opts_t *o, gs_gemm_problem_t **list,
+                            size_t *count)
+{
+    *list = NULL;
+    *count = 0;
+    for (int i = 0; i < noperands; i++) {
+        gs_gemm_problem_t p;
+        if (gs_gemm_problem_parse(operands[i], &p) != GS_OK) {
+            fprintf(stderr, "gradscope validate: %s\n", gs_error_detail());
+            return GS_EXIT_USAGE;
+        }
+        if (!append_problems(list, count, &p, 1))
+            return GS_EXIT_FAIL;
+    }
+    for (int i = 0; i < o->nshapes; i++) {
+        gs_gemm_problem_t *file;
+        size_t n;
+        if (gs_gemm_problems_read(o->shapes[i], &file, &n) != GS_OK) {
+            fprintf(stderr, "gradscope validate: %s\n", gs_error_detail());
+            return GS_EXIT_USAGE;
+        }
+        bool ok = append_problems(list, count, file, n);
+        free(file);
+        if (!ok)
+            return GS_EXIT_FAIL;
+    }
+    if (*count == 0 && gs_gemm_problems_default(list, count) != GS_OK) {
+        fprintf(stderr, "gradscope validate: built-in problems: %s\n", gs_error_detail());
+        return GS_EXIT_FAIL;
+    }
+    return GS_EXIT_OK;
+}
+
+/* The implementations to check: oneDNN itself with --impl onednn (against the oracle), the ISA
+ * --isa forced, or every ISA this CPU runs. Returns how many. */
+static size_t choose_impls(const gs_cli_common_t *c, gs_gemm_impl_t impls[GS_ISA_COUNT])
+{
+    if (c->impl == GS_IMPL_ONEDNN) {
+        impls[0] = (gs_gemm_impl_t){"onednn", gs_gemm_onednn};
+        return 1;
+    }
+    if (c->isa >= 0) {
+        impls[0] = (gs_gemm_impl_t){gs_isa_name((gs_isa_t)c->isa), gs_gemm_for_isa((gs_isa_t)c->isa)};
+        return 1;
+    }
+    size_t n = 0;
+    for (int i = 0; i < GS_ISA_COUNT; i++)
+        if (gs_isa_supported((gs_isa_t)i))
+            impls[n++] = (gs_gemm_impl_t){gs_isa_name((gs_isa_t)i), gs_gemm_for_isa((gs_isa_t)i)};
+    return n;
+}
+
+static int run_gemm(char **operands, int noperands, const validate_opts_t *o)
+{
+    gs_gemm_problem_t *problems;
+    size_t nproblems;
+    int rc = collect_problems(operands, noperands, o, &problems, &nproblems);
+    if (rc == GS_EXIT_OK)
+        rc = gs_cli_setup(&o->common);
+    if (rc == GS_EXIT_OK) {
+        gs_gemm_impl_t impls[GS_ISA_COUNT];
+        size_t nimpls = choose_impls(&o->common, impls);
+        int failed = gs_validate_gemm(problems, nproblems, impls, nimpls, (uint64_t)o->seed, stdout, NULL);
+        rc = failed ? GS_EXIT_FAIL : GS_EXIT_OK;
+    }
+    free(problems);
+    return rc;
+}
+
+int gs_cmd_validate(int argc, char **argv)
+{
+    validate_opts_t o = {.common = GS_CLI_COMMON_DEFAULTS, .seed = GS_VALIDATE_SEED_DEFAULT};
+    bool help = false;
+    o.shapes = malloc((size_t)argc * sizeof *o.shapes);
+    if (!o.shapes)
+        return GS_EXIT_FAIL;
+    int rc = parse_options(argc, argv, &o, &help);
+    if (rc == GS_EXIT_OK && help) {
+        usage(stdout);
+    } else if (rc == GS_EXIT_OK && optind >= argc) {
+        fprintf(stderr, "gradscope validate: which op? (expected: gemm)\n");
+        usage(stderr);
+        rc = GS_EXIT_USAGE;
+    } else if (rc == GS_EXIT_OK && strcmp(argv[optind], "gemm") != 0) {
+        fprintf(stderr, "gradscope validate: unknown op '%s' (expected: gemm)\n", argv[optind]);
+        rc = GS_EXIT_USAGE;
+    } else if (rc == GS_EXIT_OK) {
+        rc = run_gemm(argv + optind + 1, argc - optind - 1, &o);
+    }
+    free(o.shapes);
+    return rc;
+}
