@@ -131,25 +131,43 @@ static int first_required(const gs_problem_desc_t *d, int from, int to)
     return -1;
 }
 
-/* Reads the field name at s[*pos] (a run of lower-case letters) and checks it may come next. */
-static gs_status_t parse_name(const gs_problem_desc_t *d, const char *s, size_t *pos, int next, int last,
-                              int *idx)
+/* The longest field name that starts `run` (a run of letters, since a value may be missing:
+ * "mn8" is field 'm' without a value, not an unknown field 'mn'); -1 if none. Sets *len. */
+static int match_field(const gs_problem_desc_t *d, const char *run, size_t *len)
 {
     char name[NAME_MAX_LEN + 1];
+    snprintf(name, sizeof name, "%s", run);
+    for (size_t n = strlen(name); n > 0; n--) {
+        name[n] = '\0';
+        int idx = find_field(d, name);
+        if (idx >= 0) {
+            *len = n;
+            return idx;
+        }
+    }
+    return -1;
+}
+
+/* Reads the field name at s[*pos] and checks it may come next. */
+static gs_status_t parse_name(const gs_problem_desc_t *d, const char *s, size_t *pos, int next, int last,
+                              unsigned long long seen, int *idx)
+{
+    char run[NAME_MAX_LEN + 1];
     size_t n = 0;
     if (!islower((unsigned char)s[*pos]))
         return gs_error(GS_EFORMAT, "%s problem '%.80s': unexpected '%c' at offset %zu, expected a field name (%s)",
                         d->op, s, s[*pos], *pos, field_list(d));
     while (islower((unsigned char)s[*pos + n]) && n < NAME_MAX_LEN) {
-        name[n] = s[*pos + n];
+        run[n] = s[*pos + n];
         n++;
     }
-    name[n] = '\0';
-    *idx = find_field(d, name);
+    run[n] = '\0';
+    *idx = match_field(d, run, &n);
     if (*idx < 0)
         return gs_error(GS_EFORMAT, "%s problem '%.80s': unknown field '%s' (fields, in this order: %s)", d->op, s,
-                        name, field_list(d));
-    if (*idx < next && *idx == last)
+                        run, field_list(d));
+    const char *name = d->fields[*idx].name;
+    if (seen >> *idx & 1)
         return gs_error(GS_EFORMAT, "%s problem '%.80s': field '%s' given twice", d->op, s, name);
     if (*idx < next)
         return gs_error(GS_EFORMAT, "%s problem '%.80s': field '%s' must come before '%s' (order: %s)", d->op, s,
@@ -171,15 +189,17 @@ gs_status_t gs_problem_parse(const gs_problem_desc_t *d, const char *s, void *ou
         store_value(&d->fields[i], out, d->fields[i].def);
     size_t pos = 0;
     int next = 0, last = -1;
+    unsigned long long seen = 0; /* bit i: field i was given (tables have at most 64 fields) */
     while (s[pos]) {
         int idx = -1;
-        gs_status_t st = parse_name(d, s, &pos, next, last, &idx);
+        gs_status_t st = parse_name(d, s, &pos, next, last, seen, &idx);
         if (st == GS_OK)
             st = parse_value(d, &d->fields[idx], s, &pos, out);
         if (st != GS_OK)
             return st;
         last = idx;
         next = idx + 1;
+        seen |= 1ull << idx;
     }
     int missing = first_required(d, next, d->nfields);
     if (missing >= 0)
