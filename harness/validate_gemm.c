@@ -461,8 +461,9 @@ const char *const gs_gemm_shapes_mlp[] = {
 };
 const size_t gs_gemm_shapes_mlp_count = sizeof gs_gemm_shapes_mlp / sizeof gs_gemm_shapes_mlp[0];
 
-/* Micro-tiles are 6x16 (AVX2) and 8x32 (AVX-512); KC is at most 1024, MC at most 4096 rows per
- * thread and NC at most 8192 (gemm_driver.c), so the last shapes cross every block on any CPU. */
+/* Micro-tiles are 6x16 (AVX2) and 8x32 (AVX-512). KC is at most 1024 and NC at most 8192 on any CPU
+ * (gemm_driver.c), so k1100 and n8200 cross them everywhere; m700 and m1500 cross MC where L2 is
+ * 1 MiB or more. The tests rerun every shape with tiny blocks (GS_GEMM_KC/MC/NC) to cross all three. */
 const char *const gs_gemm_shapes_edge[] = {
     /* empty and unit dimensions; k = 0 leaves beta*C (beta = 0: NaN in C becomes 0) */
     "m0n16k16ta0tb0", "m16n0k16ta0tb0", "m16n16k0ta0tb0", "m16n16k0ta0tb0beta2", "m1n1k1ta0tb0",
