@@ -1,0 +1,232 @@
+/* Summary of a `gradscope bench gemm` run, parsed back from Google Benchmark's JSON with cJSON. */
+#include "harness/bench_summary.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_ROWS = 256, N_IMPLS = 6, FIRST_PEER = 3 };
+
+/* Column order: ours (by ISA) first, then the libraries; the index FIRST_PEER splits them. */
+static const char *const impl_names[N_IMPLS] = {"scalar", "avx2", "avx512", "onednn", "openblas", "blis"};
+
+typedef struct {
+    double gflops; /* NAN when this implementation did not run */
+    bool median;   /* gflops is the median aggregate of repetitions */
+    bool error;
+} cell_t;
+
+typedef struct {
+    char shape[64];
+    int threads;
+    cell_t cells[N_IMPLS];
+} row_t;
+
+typedef struct {
+    row_t rows[MAX_ROWS];
+    int nrows;
+    int repetitions; /* behind the medians; 0 when every cell is a single measurement */
+    int errors;
+    bool has_impl[N_IMPLS];
+} table_t;
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap + 1);
+    size_t got;
+    while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += got;
+        if (len == cap) {
+            char *grown = realloc(buf, 2 * cap + 1);
+            if (!grown) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+static int impl_index(const char *name)
+{
+    for (int i = 0; i < N_IMPLS; i++)
+        if (strcmp(name, impl_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* "gemm/<shape>/<impl>/threads:<n>[/real_time]" -> its parts; false for any other name. */
+static bool parse_run_name(const char *run_name, char *shape, size_t cap, int *impl, int *threads)
+{
+    char buf[256];
+    if (strncmp(run_name, "gemm/", 5) != 0 || strlen(run_name) >= sizeof buf)
+        return false;
+    strcpy(buf, run_name + 5);
+    char *save = NULL;
+    const char *s = strtok_r(buf, "/", &save), *im = strtok_r(NULL, "/", &save);
+    const char *th = strtok_r(NULL, "/", &save);
+    if (!s || !im || !th || strlen(s) >= cap || strncmp(th, "threads:", 8) != 0)
+        return false;
+    *impl = impl_index(im);
+    *threads = atoi(th + 8);
+    strcpy(shape, s);
+    return *impl >= 0 && *threads > 0;
+}
+
+static row_t *find_row(table_t *t, const char *shape, int threads)
+{
+    for (int i = 0; i < t->nrows; i++)
+        if (t->rows[i].threads == threads && strcmp(t->rows[i].shape, shape) == 0)
+            return &t->rows[i];
+    if (t->nrows == MAX_ROWS)
+        return NULL;
+    row_t *r = &t->rows[t->nrows++];
+    snprintf(r->shape, sizeof r->shape, "%s", shape);
+    r->threads = threads;
+    for (int i = 0; i < N_IMPLS; i++)
+        r->cells[i] = (cell_t){NAN, false, false};
+    return r;
+}
+
+static const char *string_field(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double number_field(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* One entry of "benchmarks": a repetition ("iteration") or a statistic over them ("aggregate").
+ * The median wins over single measurements; other statistics (mean, stddev, cv) are not shown. */
+static void add_entry(table_t *t, const cJSON *b)
+{
+    const char *run_name = string_field(b, "run_name");
+    char shape[64];
+    int impl, threads;
+    if (!run_name || !parse_run_name(run_name, shape, sizeof shape, &impl, &threads))
+        return;
+    row_t *row = find_row(t, shape, threads);
+    if (!row)
+        return;
+    cell_t *cell = &row->cells[impl];
+    t->has_impl[impl] = true;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "error_occurred"))) {
+        t->errors += !cell->error;
+        cell->error = true;
+        return;
+    }
+    const char *run_type = string_field(b, "run_type"), *agg = string_field(b, "aggregate_name");
+    const double g = number_field(b, "GFLOP/s");
+    if (run_type && strcmp(run_type, "aggregate") == 0) {
+        if (agg && strcmp(agg, "median") == 0 && !isnan(g)) {
+            cell->gflops = g;
+            cell->median = true;
+            t->repetitions = (int)number_field(b, "repetitions");
+        }
+    } else if (!cell->median && isnan(cell->gflops)) {
+        cell->gflops = g;
+    }
+}
+
+/* The fastest implementation in [lo, hi) of a row, or -1 when none has a number. */
+static int best_of(const row_t *r, int lo, int hi)
+{
+    int best = -1;
+    for (int i = lo; i < hi; i++)
+        if (!r->cells[i].error && !isnan(r->cells[i].gflops) &&
+            (best < 0 || r->cells[i].gflops > r->cells[best].gflops))
+            best = i;
+    return best;
+}
+
+static void print_row(const table_t *t, const row_t *r, FILE *out)
+{
+    fprintf(out, "%-22s %7d", r->shape, r->threads);
+    for (int i = 0; i < N_IMPLS; i++) {
+        if (!t->has_impl[i])
+            continue;
+        const cell_t *c = &r->cells[i];
+        if (c->error)
+            fprintf(out, " %9s", "ERROR");
+        else if (isnan(c->gflops))
+            fprintf(out, " %9s", "-");
+        else
+            fprintf(out, " %9.1f", c->gflops);
+    }
+    const int ours = best_of(r, 0, FIRST_PEER), peer = best_of(r, FIRST_PEER, N_IMPLS);
+    if (ours >= 0 && peer >= 0 && r->cells[peer].gflops > 0)
+        fprintf(out, "  %5.2f (%s vs %s)\n", r->cells[ours].gflops / r->cells[peer].gflops, impl_names[ours],
+                impl_names[peer]);
+    else
+        fprintf(out, "  %5s\n", "-");
+}
+
+static void print_table(const table_t *t, const char *json_path, FILE *out)
+{
+    fprintf(out, "\nsummary of %s\n", json_path);
+    if (t->repetitions > 0)
+        fprintf(out, "GFLOP/s: median of %d repetitions (Google Benchmark's median aggregate)\n", t->repetitions);
+    else
+        fprintf(out, "GFLOP/s: one measurement per benchmark (use --benchmark_repetitions=N for medians)\n");
+    fprintf(out, "ours/peer: our fastest kernel / the fastest of oneDNN, OpenBLAS, BLIS on the same row\n\n");
+    fprintf(out, "%-22s %7s", "shape", "threads");
+    for (int i = 0; i < N_IMPLS; i++)
+        if (t->has_impl[i])
+            fprintf(out, " %9s", impl_names[i]);
+    fprintf(out, "  ours/peer\n");
+    for (int i = 0; i < t->nrows; i++)
+        print_row(t, &t->rows[i], out);
+    if (t->errors)
+        fprintf(out, "\n%d benchmark(s) failed (ERROR above); their messages are in the report\n", t->errors);
+}
+
+static gs_status_t fill_table(table_t *t, const char *json_path)
+{
+    char *text = read_text(json_path);
+    if (!text)
+        return gs_error(GS_EIO, "cannot read '%s': %s", json_path, strerror(errno));
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    const cJSON *list = root ? cJSON_GetObjectItemCaseSensitive(root, "benchmarks") : NULL;
+    if (!cJSON_IsArray(list)) {
+        cJSON_Delete(root);
+        return gs_error(GS_EFORMAT, "'%s' is not a Google Benchmark JSON report (no \"benchmarks\" array)",
+                        json_path);
+    }
+    const cJSON *b;
+    cJSON_ArrayForEach(b, list) add_entry(t, b);
+    cJSON_Delete(root);
+    return GS_OK;
+}
+
+gs_status_t gs_bench_summary_print(const char *json_path, FILE *out, int *n_errors)
+{
+    table_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return gs_error(GS_ENOMEM, "bench summary: out of memory");
+    gs_status_t st = fill_table(t, json_path);
+    if (st == GS_OK) {
+        print_table(t, json_path, out);
+        if (n_errors)
+            *n_errors = t->errors;
+    }
+    free(t);
+    return st;
+}
