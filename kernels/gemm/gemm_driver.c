@@ -76,12 +76,16 @@ static int choose_threads(long m, long n, long k, const gs_ukernel_t *uk)
     return nt < 1 ? 1 : (int)nt;
 }
 
-/* Splits nt threads into a tm x tn grid over the MR x NR tiles of C so the busiest thread has
- * the fewest tiles; ties prefer splitting M (threads then share one packed B panel). */
-static void thread_grid(int nt, long mtiles, long ntiles, int *tm, int *tn)
+/* Splits nt threads into a tm x tn grid over the MR x NR tiles of C so the busiest thread has the
+ * fewest tiles. On a tie: when A is read in place, split N (tm = 1: each thread packs only the B
+ * panels it reads, so no barriers at all, which matters when a whole GEMM takes tens of
+ * microseconds); when A is packed, split M (threads share one packed B panel instead of each
+ * packing the same A block). */
+static void thread_grid(int nt, long mtiles, long ntiles, bool direct_a, int *tm, int *tn)
 {
     long best = -1;
-    for (int d = nt; d >= 1; d--) {
+    for (int i = 1; i <= nt; i++) {
+        int d = direct_a ? i : nt + 1 - i; /* candidates for tm, in order of preference */
         if (nt % d)
             continue;
         long load = ((mtiles + d - 1) / d) * ((ntiles + nt / d - 1) / (nt / d));
@@ -91,6 +95,15 @@ static void thread_grid(int nt, long mtiles, long ntiles, int *tm, int *tn)
             *tn = nt / d;
         }
     }
+}
+
+/* The largest block <= `block` (a multiple of q) that splits `total` into equal parts: k = 784 with
+ * KC = 192 becomes 4 x 196 rather than 4 x 192 + 16, whose thin last block would pay the whole
+ * micro-kernel overhead (C loads and stores) for a few FMAs. */
+static long balanced_block(long total, long block, long q)
+{
+    long parts = (total + block - 1) / block;
+    return round_up((total + parts - 1) / parts, q);
 }
 
 /* Per-calling-thread workspace, kept between calls: GEMMs in a training step are small and many,
@@ -144,26 +157,27 @@ typedef struct {
     float *c;
     int nt, tm, tn; /* threads, as a tm x tn grid over the tiles of C */
     long mtiles, ntiles;
-    float *bpack, *apack; /* shared B panel; A blocks, a_floats per thread */
-    size_t a_floats;
+    float *bpack, *apack; /* B panels (shared, or b_floats per thread when tm == 1); A blocks */
+    long kc_max;          /* stride of one packed B micro-panel: NR * kc_max floats */
+    size_t a_floats, b_floats;
 } gemm_ctx_t;
 
-/* Packs this thread's share of the B micro-panels [first_packed, npanels) of block (jc, pc). */
-static void pack_b_share(const gemm_ctx_t *x, int tid, long jc, long nc, long pc, long kc, long first_packed)
+/* Packs B micro-panels [p0, p1) of block (jc, pc) into `bpack`. Panel p always starts at
+ * p * NR * kc_max, whatever this block's kc, so every block uses the same slots. */
+static void pack_b_panels(const gemm_ctx_t *x, float *bpack, long jc, long nc, long pc, long kc, long p0, long p1)
 {
     const int NR = x->uk->nr;
-    const long npanels = (nc + NR - 1) / NR, todo = npanels - first_packed;
-    const long p0 = first_packed + todo * tid / x->nt, p1 = first_packed + todo * (tid + 1) / x->nt;
-    if (p1 <= p0)
-        return;
-    const long j0 = jc + p0 * NR;
-    const float *src = x->transb ? x->b + j0 * x->ldb + pc : x->b + pc * x->ldb + j0;
-    x->uk->pack_b(kc, min_l((p1 - p0) * NR, nc - p0 * NR), src, x->ldb, x->transb, x->n - j0, x->bpack + p0 * NR * kc);
+    for (long p = p0; p < p1; p++) {
+        const long j0 = jc + p * NR;
+        const float *src = x->transb ? x->b + j0 * x->ldb + pc : x->b + pc * x->ldb + j0;
+        x->uk->pack_b(kc, min_l(NR, nc - p * NR), src, x->ldb, x->transb, x->n - j0, bpack + p * NR * x->kc_max);
+    }
 }
 
-/* The ic -> jr -> ir loops of one thread over rows [m0, m1) and columns [jlo, jhi) of block (jc, pc). */
-static void compute_block(const gemm_ctx_t *x, float *apack, long m0, long m1, long jlo, long jhi, long jc, long pc,
-                          long kc, long first_packed)
+/* The ic -> jr -> ir loops of one thread over rows [m0, m1) and columns [jlo, jhi) of block (jc, pc);
+ * B panels before `first_packed` are read in place, the others from `bpack`. */
+static void compute_block(const gemm_ctx_t *x, const float *bpack, float *apack, long m0, long m1, long jlo,
+                          long jhi, long jc, long pc, long kc, long first_packed)
 {
     const int MR = x->uk->mr, NR = x->uk->nr;
     const float beta = pc == 0 ? x->beta : 1.0f; /* later k blocks accumulate */
@@ -179,7 +193,7 @@ static void compute_block(const gemm_ctx_t *x, float *apack, long m0, long m1, l
         for (long j = jlo; j < jhi; j += NR) {
             const long panel = (j - jc) / NR;
             const bool b_in_place = panel < first_packed;
-            const float *bp = b_in_place ? x->b + pc * x->ldb + j : x->bpack + panel * NR * kc;
+            const float *bp = b_in_place ? x->b + pc * x->ldb + j : bpack + panel * NR * x->kc_max;
             const long rs_b = b_in_place ? x->ldb : NR;
             const int nr = (int)min_l(NR, x->n - j);
             for (long i = 0; i < mc; i += MR) {
@@ -195,32 +209,43 @@ static void compute_block(const gemm_ctx_t *x, float *apack, long m0, long m1, l
     }
 }
 
-/* One thread's whole share: the jc and pc loops, with barriers around the shared B packing. */
+/* One thread's whole share: the jc and pc loops. With tm == 1 the thread owns whole columns
+ * [n0, n1) of C and works alone, packing its B panels into its own buffer (no barriers: a GEMM of
+ * the MLP can take tens of microseconds, where two barriers per k block would show). Otherwise
+ * threads of a column share the B panels of every block: packed by all, between two barriers. */
 static void run_thread(const gemm_ctx_t *x, int tid)
 {
     const int MR = x->uk->mr, NR = x->uk->nr;
     const int ti = tid / x->tn, tj = tid % x->tn;
+    const bool shared = x->tm > 1;
     float *apack = x->apack + (size_t)tid * x->a_floats;
+    float *bpack = shared ? x->bpack : x->bpack + (size_t)tid * x->b_floats;
     /* This thread's rows and columns of C, whole MR x NR tiles. */
     const long m0 = (x->mtiles * ti / x->tm) * MR, m1 = min_l((x->mtiles * (ti + 1) / x->tm) * MR, x->m);
     const long n0 = (x->ntiles * tj / x->tn) * NR, n1 = min_l((x->ntiles * (tj + 1) / x->tn) * NR, x->n);
+    const long jstart = shared ? 0 : n0, jend = shared ? x->n : n1;
 
-    for (long jc = 0; jc < x->n; jc += x->bk.nc) {
-        const long nc = min_l(x->bk.nc, x->n - jc);
+    for (long jc = jstart; jc < jend; jc += x->bk.nc) {
+        const long nc = min_l(x->bk.nc, jend - jc);
         const long npanels = (nc + NR - 1) / NR;
         /* Read in place, only a partial last panel needs a (zero-padded) packed copy. */
         const long first_packed = x->direct_b ? (nc % NR ? npanels - 1 : npanels) : 0;
-        const bool shared_pack = first_packed < npanels && x->nt > 1;
+        const long todo = npanels - first_packed;
+        const bool barriers = shared && todo > 0;
         const long jlo = jc > n0 ? jc : n0, jhi = min_l(jc + nc, n1);
         for (long pc = 0; pc < x->k; pc += x->bk.kc) {
             const long kc = min_l(x->bk.kc, x->k - pc);
-            pack_b_share(x, tid, jc, nc, pc, kc, first_packed);
-            if (shared_pack) {
+            if (shared)
+                pack_b_panels(x, bpack, jc, nc, pc, kc, first_packed + todo * tid / x->nt,
+                              first_packed + todo * (tid + 1) / x->nt);
+            else
+                pack_b_panels(x, bpack, jc, nc, pc, kc, first_packed, npanels);
+            if (barriers) {
 #pragma omp barrier
             }
             if (jlo < jhi)
-                compute_block(x, apack, m0, m1, jlo, jhi, jc, pc, kc, first_packed);
-            if (shared_pack) { /* nobody repacks B while another thread still reads it */
+                compute_block(x, bpack, apack, m0, m1, jlo, jhi, jc, pc, kc, first_packed);
+            if (barriers) { /* nobody repacks B while another thread still reads it */
 #pragma omp barrier
             }
         }
@@ -241,19 +266,23 @@ gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, lon
     x.direct_a = use_direct_a(n, uk);
     x.direct_b = use_direct_b(transb, m, ldb, uk);
     x.nt = choose_threads(m, n, k, uk);
-    thread_grid(x.nt, x.mtiles, x.ntiles, &x.tm, &x.tn);
+    thread_grid(x.nt, x.mtiles, x.ntiles, x.direct_a, &x.tm, &x.tn);
+    x.bk.kc = balanced_block(k, x.bk.kc, 4);
 
     const long kc_max = min_l(x.bk.kc, k);
-    const long nc_max = min_l(x.bk.nc, round_up(n, uk->nr));
+    x.kc_max = kc_max;
+    const long cols = x.tm > 1 ? round_up(n, uk->nr) : ((x.ntiles + x.tn - 1) / x.tn) * uk->nr;
+    const long nc_max = min_l(x.bk.nc, cols);
     const long mc_max = min_l(x.bk.mc, ((x.mtiles + x.tm - 1) / x.tm) * uk->mr);
-    const size_t b_floats = (size_t)(kc_max * nc_max);
+    x.b_floats = (size_t)(kc_max * nc_max);
     x.a_floats = (size_t)(kc_max * mc_max);
-    const size_t total = b_floats + (size_t)x.nt * x.a_floats;
+    const size_t b_total = x.tm > 1 ? x.b_floats : (size_t)x.nt * x.b_floats;
+    const size_t total = b_total + (size_t)x.nt * x.a_floats;
     float *ws = get_workspace(total);
     if (!ws)
         return gs_error(GS_ENOMEM, "gemm: cannot allocate %zu floats of packing workspace", total);
     x.bpack = ws;
-    x.apack = ws + b_floats;
+    x.apack = ws + b_total;
 
     if (x.nt == 1) {
         run_thread(&x, 0);
