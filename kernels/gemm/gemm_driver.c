@@ -76,16 +76,15 @@ static int choose_threads(long m, long n, long k, const gs_ukernel_t *uk)
     return nt < 1 ? 1 : (int)nt;
 }
 
-/* Splits nt threads into a tm x tn grid over the MR x NR tiles of C so the busiest thread has the
- * fewest tiles. On a tie: when A is read in place, split N (tm = 1: each thread packs only the B
- * panels it reads, so no barriers at all, which matters when a whole GEMM takes tens of
- * microseconds); when A is packed, split M (threads share one packed B panel instead of each
- * packing the same A block). */
+/* Splits nt threads into a tm x tn grid over the MR x NR tiles of C so the busiest thread has about
+ * the fewest tiles. When A is read in place, splitting only N (tm = 1) is preferred while it costs
+ * at most 1/8 more tiles on the busiest thread: each thread then packs only the B panels it reads,
+ * with no barriers at all, which matters when a whole GEMM takes tens of microseconds. When A is
+ * packed, ties split M (threads share one packed B panel instead of each packing the same A block). */
 static void thread_grid(int nt, long mtiles, long ntiles, bool direct_a, int *tm, int *tn)
 {
     long best = -1;
-    for (int i = 1; i <= nt; i++) {
-        int d = direct_a ? i : nt + 1 - i; /* candidates for tm, in order of preference */
+    for (int d = nt; d >= 1; d--) {
         if (nt % d)
             continue;
         long load = ((mtiles + d - 1) / d) * ((ntiles + nt / d - 1) / (nt / d));
@@ -94,6 +93,11 @@ static void thread_grid(int nt, long mtiles, long ntiles, bool direct_a, int *tm
             *tm = d;
             *tn = nt / d;
         }
+    }
+    long private_load = mtiles * ((ntiles + nt - 1) / nt);
+    if (direct_a && 8 * private_load <= 9 * best) {
+        *tm = 1;
+        *tn = nt;
     }
 }
 
@@ -121,14 +125,17 @@ static float *get_workspace(size_t floats)
     return workspace;
 }
 
-/* Whether to read op(A) in place instead of packing it: packing pays when each A micro-panel is
- * reused across many B micro-panels (large n); for the narrow layers of an MLP (n = 10..784) the copy
- * costs more than the strided broadcasts it saves. Forced with GS_GEMM_DIRECT_A=0|1. */
-static bool use_direct_a(long n, const gs_ukernel_t *uk)
+/* Whether to read op(A) in place instead of packing it. Packing pays when A is large and each of
+ * its micro-panels is reused across many B micro-panels; for the narrow layers of an MLP
+ * (n = 10..128), or when all of op(A) fits in a quarter of L2 anyway, the copy costs more than the
+ * strided broadcasts it saves, and an unpacked A lets threads own whole columns of C (no barriers).
+ * Forced with GS_GEMM_DIRECT_A=-1|1. */
+static bool use_direct_a(long m, long n, long k, const gs_ukernel_t *uk)
 {
     if (tuning.direct_a)
         return tuning.direct_a > 0;
-    return n <= 8 * uk->nr;
+    const double a_bytes = 4.0 * (double)m * (double)k;
+    return n <= 8 * uk->nr || a_bytes <= (double)gs_topo()->l2_bytes / 4;
 }
 
 /* Whether to read op(B) in place: only untransposed B (its rows are already NR-contiguous), for few
@@ -142,7 +149,7 @@ static bool use_direct_b(bool transb, long m, long ldb, const gs_ukernel_t *uk)
         return tuning.direct_b > 0;
     long line_stride = ldb % 16 ? 1 : ldb / 16; /* cache lines between rows, when line-aligned */
     bool spreads_over_sets = (line_stride & 3) != 0;
-    return spreads_over_sets && m <= 16 * uk->mr;
+    return spreads_over_sets && m <= 64 * uk->mr;
 }
 
 /* Everything one GEMM call's threads share. */
@@ -263,7 +270,7 @@ gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, lon
         .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c,
         .mtiles = (m + uk->mr - 1) / uk->mr, .ntiles = (n + uk->nr - 1) / uk->nr,
     };
-    x.direct_a = use_direct_a(n, uk);
+    x.direct_a = use_direct_a(m, n, k, uk);
     x.direct_b = use_direct_b(transb, m, ldb, uk);
     x.nt = choose_threads(m, n, k, uk);
     thread_grid(x.nt, x.mtiles, x.ntiles, x.direct_a, &x.tm, &x.tn);
