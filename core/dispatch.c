@@ -44,6 +44,19 @@ static const char *onednn_isa_name(void)
     }
 }
 
+/* The native kernel of `isa` among an op's per-ISA variants. */
+#define PICK_NATIVE(isa, ref, avx2, avx512) ((isa) == GS_ISA_AVX512 ? (avx512) : (isa) == GS_ISA_AVX2 ? (avx2) : (ref))
+
+/* The same, or oneDNN's under --impl onednn. Ops oneDNN lacks use PICK_NATIVE under both. */
+#define PICK(impl, isa, ref, avx2, avx512, onednn) \
+    ((impl) == GS_IMPL_ONEDNN ? (onednn) : PICK_NATIVE(isa, ref, avx2, avx512))
+
+/* Every op's entry in the table. */
+static void fill_table(gs_impl_t impl, gs_isa_t isa)
+{
+    gs_kern.gemm = PICK(impl, isa, gs_gemm_ref, gs_gemm_avx2, gs_gemm_avx512, gs_gemm_onednn);
+}
+
 gs_status_t gs_dispatch_init(gs_impl_t impl, int isa)
 {
     gs_isa_t chosen = isa < 0 ? gs_isa_best() : (gs_isa_t)isa;
@@ -56,15 +69,9 @@ gs_status_t gs_dispatch_init(gs_impl_t impl, int isa)
     gs_topo_init(); /* GEMM block sizes come from the cache sizes */
     gs_kern.impl = impl;
     gs_kern.isa = chosen;
-    if (impl == GS_IMPL_ONEDNN) {
-        gs_kern.impl_name = "onednn";
-        gs_kern.isa_name = onednn_isa_name();
-        gs_kern.gemm = gs_gemm_onednn;
-    } else {
-        gs_kern.impl_name = "native";
-        gs_kern.isa_name = gs_isa_name(chosen);
-        gs_kern.gemm = gs_gemm_for_isa(chosen);
-    }
+    gs_kern.impl_name = impl == GS_IMPL_ONEDNN ? "onednn" : "native";
+    gs_kern.isa_name = impl == GS_IMPL_ONEDNN ? onednn_isa_name() : gs_isa_name(chosen);
+    fill_table(impl, chosen);
     return GS_OK;
 }
 

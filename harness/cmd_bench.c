@@ -27,6 +27,7 @@ int gs_cmd_bench(int argc, char **argv)
 #include "core/peak.h"
 #include "core/topo.h"
 #include "harness/bench_gemm.h"
+#include "harness/bench_ops.h"
 #include "harness/bench_peers.h"
 #include "harness/bench_summary.h"
 #include "harness/gbench.h"
@@ -73,6 +74,47 @@ static void usage(FILE *f)
             "                       --benchmark_out=FILE (replaces the default report path)\n"
             "The report is Google Benchmark's own JSON: DIR/gemm-<UTC time>.json; compare two runs with\n"
             "its tools/compare.py benchmarks OLD.json NEW.json.\n");
+}
+
+/* GEMM through the generic op interface of bench_ops.h. */
+static gs_status_t gemm_register(const gs_bench_op_opts_t *o, void **set)
+{
+    gs_bench_gemm_t *g = calloc(1, sizeof *g);
+    if (!g)
+        return gs_error(GS_ENOMEM, "bench: out of memory");
+    *set = g;
+    gs_bench_gemm_opts_t opts = {.peak = o->peak, .threads = o->threads, .isa = o->isa, .quick = o->quick};
+    return gs_bench_gemm_register(g, &opts);
+}
+
+static void gemm_free(void *set)
+{
+    if (set)
+        gs_bench_gemm_free(set);
+    free(set);
+}
+
+/* The benchmarks `bench` knows, by op. */
+static const gs_bench_op_t ops[] = {
+    {"gemm", gemm_register, gemm_free},
+};
+enum { NOPS = sizeof ops / sizeof ops[0] };
+
+static const gs_bench_op_t *find_op(const char *name)
+{
+    for (int i = 0; i < NOPS; i++)
+        if (strcmp(name, ops[i].name) == 0)
+            return &ops[i];
+    return NULL;
+}
+
+static const char *op_names(void)
+{
+    static char names[256];
+    if (!names[0])
+        for (int i = 0; i < NOPS; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", ops[i].name);
+    return names;
 }
 
 /* getopt_long would reject Google Benchmark's flags, so they are taken out first. */
@@ -125,7 +167,7 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
     if (a->help)
         return GS_EXIT_OK;
     if (optind >= n_own) {
-        fprintf(stderr, "gradscope bench: which benchmark? (expected: gemm)\n");
+        fprintf(stderr, "gradscope bench: which benchmark? (expected: %s)\n", op_names());
         usage(stderr);
         return GS_EXIT_USAGE;
     }
@@ -134,8 +176,8 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
         fprintf(stderr, "gradscope bench: unexpected argument '%s'\n", own[optind + 1]);
         return GS_EXIT_USAGE;
     }
-    if (strcmp(a->op, "gemm") != 0) {
-        fprintf(stderr, "gradscope bench: unknown benchmark '%s' (available: gemm)\n", a->op);
+    if (!find_op(a->op)) {
+        fprintf(stderr, "gradscope bench: unknown benchmark '%s' (available: %s)\n", a->op, op_names());
         return GS_EXIT_USAGE;
     }
     return GS_EXIT_OK;
@@ -407,24 +449,24 @@ static int finish_output(const bench_out_t *o, size_t n_run)
     return errors ? GS_EXIT_FAIL : GS_EXIT_OK;
 }
 
-static int bench_gemm(const bench_args_t *a, const bench_out_t *o)
+static int bench_op(const gs_bench_op_t *op, const bench_args_t *a, const bench_out_t *o)
 {
     gs_peak_t peak;
     int rc = measure_peaks(o, &peak);
     if (rc != GS_EXIT_OK)
         return rc;
     add_context(&peak);
-    gs_bench_gemm_opts_t opts = {.peak = &peak, .threads = gs_threads(), .isa = a->common.isa, .quick = a->quick};
-    gs_bench_gemm_t set;
-    gs_status_t st = gs_bench_gemm_register(&set, &opts);
+    gs_bench_op_opts_t opts = {.peak = &peak, .threads = gs_threads(), .isa = a->common.isa, .quick = a->quick};
+    void *set = NULL;
+    gs_status_t st = op->register_fn(&opts, &set);
     if (st != GS_OK) {
-        gs_cli_error("bench", st, "cannot register the GEMM benchmarks");
-        gs_bench_gemm_free(&set);
+        gs_cli_error("bench", st, "cannot register the benchmarks");
+        op->free_fn(set);
         return GS_EXIT_FAIL;
     }
     size_t n_run = 0;
     st = gs_bench_run_specified(&n_run);
-    gs_bench_gemm_free(&set);
+    op->free_fn(set);
     if (st != GS_OK) {
         gs_cli_error("bench", st, "the benchmarks did not complete");
         if (o->ours)
@@ -450,7 +492,7 @@ int gs_cmd_bench(int argc, char **argv)
     load_peers();
     if ((rc = gs_cli_setup(&a.common)) != GS_EXIT_OK)
         return rc;
-    return bench_gemm(&a, &out);
+    return bench_op(find_op(a.op), &a, &out);
 }
 
 #endif

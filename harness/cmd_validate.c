@@ -6,15 +6,11 @@
 #include "harness/cli.h"
 #include "harness/problem.h"
 #include "harness/validate_gemm.h"
+#include "harness/validate_ops.h"
 
 enum { OPT_SHAPES = GS_OPT_FIRST_FREE, OPT_SEED };
 
-typedef struct {
-    gs_cli_common_t common;
-    const char **shapes; /* --shapes files, in the order given */
-    int nshapes;
-    long seed;
-} validate_opts_t;
+typedef gs_validate_opts_t validate_opts_t;
 
 static void usage(FILE *f)
 {
@@ -137,7 +133,7 @@ static size_t choose_impls(const gs_cli_common_t *c, gs_gemm_impl_t impls[GS_ISA
     return n;
 }
 
-static int run_gemm(char **operands, int noperands, const validate_opts_t *o)
+int gs_validate_op_gemm(char **operands, int noperands, const validate_opts_t *o)
 {
     gs_gemm_problem_t *problems;
     size_t nproblems;
@@ -154,6 +150,48 @@ static int run_gemm(char **operands, int noperands, const validate_opts_t *o)
     return rc;
 }
 
+/* The ops `validate` knows; `all` runs each on its built-in problems. */
+static const struct {
+    const char *name;
+    gs_validate_op_fn *run;
+} ops[] = {
+    {"gemm", gs_validate_op_gemm},
+};
+enum { NOPS = sizeof ops / sizeof ops[0] };
+
+const char *gs_validate_op_names(void)
+{
+    static char names[256];
+    if (!names[0]) {
+        for (int i = 0; i < NOPS; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s, ", ops[i].name);
+        snprintf(names + strlen(names), sizeof names - strlen(names), "all");
+    }
+    return names;
+}
+
+/* One op, or with `all` every op on its built-in problems (the worst exit code wins). */
+static int run_op(const char *name, char **operands, int noperands, const validate_opts_t *o)
+{
+    if (strcmp(name, "all") == 0) {
+        if (noperands > 0 || o->nshapes > 0) {
+            fprintf(stderr, "gradscope validate all: takes no problems or --shapes (each op uses its built-in list)\n");
+            return GS_EXIT_USAGE;
+        }
+        int worst = GS_EXIT_OK;
+        for (int i = 0; i < NOPS; i++) {
+            int rc = ops[i].run(NULL, 0, o);
+            worst = rc > worst ? rc : worst;
+        }
+        return worst;
+    }
+    for (int i = 0; i < NOPS; i++)
+        if (strcmp(name, ops[i].name) == 0)
+            return ops[i].run(operands, noperands, o);
+    fprintf(stderr, "gradscope validate: unknown op '%s' (expected: %s)\n", name, gs_validate_op_names());
+    return GS_EXIT_USAGE;
+}
+
 int gs_cmd_validate(int argc, char **argv)
 {
     validate_opts_t o = {.common = GS_CLI_COMMON_DEFAULTS, .seed = GS_VALIDATE_SEED_DEFAULT};
@@ -165,14 +203,11 @@ int gs_cmd_validate(int argc, char **argv)
     if (rc == GS_EXIT_OK && help) {
         usage(stdout);
     } else if (rc == GS_EXIT_OK && optind >= argc) {
-        fprintf(stderr, "gradscope validate: which op? (expected: gemm)\n");
+        fprintf(stderr, "gradscope validate: which op? (expected: %s)\n", gs_validate_op_names());
         usage(stderr);
         rc = GS_EXIT_USAGE;
-    } else if (rc == GS_EXIT_OK && strcmp(argv[optind], "gemm") != 0) {
-        fprintf(stderr, "gradscope validate: unknown op '%s' (expected: gemm)\n", argv[optind]);
-        rc = GS_EXIT_USAGE;
     } else if (rc == GS_EXIT_OK) {
-        rc = run_gemm(argv + optind + 1, argc - optind - 1, &o);
+        rc = run_op(argv[optind], argv + optind + 1, argc - optind - 1, &o);
     }
     free(o.shapes);
     return rc;

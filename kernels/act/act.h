@@ -1,0 +1,48 @@
+/* Element-wise activations, forward and backward, over n contiguous floats; forward may run in place
+ * (y == x) and backward may write dx over dy. The catalog of SCENARIOS.md:
+ *   identity, sigmoid, tanh, relu, leaky_relu (slope alpha), elu (alpha),
+ *   sigmoid_modderiv: forward sigmoid, backward sigmoid'(z) + alpha (the modified derivative),
+ *   sigmoid_linear:   g(z) = sigmoid(z) + alpha * z, g'(z) = sigmoid'(z) + alpha. */
+#ifndef GS_ACT_H
+#define GS_ACT_H
+
+#include "core/status.h"
+
+typedef enum {
+    GS_ACT_IDENTITY = 0,
+    GS_ACT_SIGMOID,
+    GS_ACT_TANH,
+    GS_ACT_RELU,
+    GS_ACT_LEAKY_RELU,
+    GS_ACT_ELU,
+    GS_ACT_SIGMOID_MODDERIV,
+    GS_ACT_SIGMOID_LINEAR,
+    GS_ACT_COUNT
+} gs_act_kind_t;
+
+typedef struct {
+    gs_act_kind_t kind;
+    float alpha; /* leaky_relu slope, elu alpha, or the beta of the two sigmoid variants */
+} gs_act_t;
+
+const char *gs_act_name(gs_act_kind_t kind);
+gs_status_t gs_act_parse(const char *name, gs_act_kind_t *kind);
+
+/* y = f(x). */
+typedef gs_status_t gs_act_fwd_fn(gs_act_t act, long n, const float *x, float *y);
+/* dx = dy * f'(x); x is the forward input and y its output (each kind reads what it needs, so the
+ * caller keeps both). */
+typedef gs_status_t gs_act_bwd_fn(gs_act_t act, long n, const float *x, const float *y, const float *dy, float *dx);
+
+gs_status_t gs_act_fwd(gs_act_t act, long n, const float *x, float *y);
+gs_status_t gs_act_bwd(gs_act_t act, long n, const float *x, const float *y, const float *dy, float *dx);
+
+#ifdef GS_AVX512_EMULATED
+#define gs_act_fwd_avx512 gs_act_fwd_avx512_emu
+#define gs_act_bwd_avx512 gs_act_bwd_avx512_emu
+#endif
+
+gs_act_fwd_fn gs_act_fwd_ref, gs_act_fwd_avx2, gs_act_fwd_avx512, gs_act_fwd_avx512_emu, gs_act_fwd_onednn;
+gs_act_bwd_fn gs_act_bwd_ref, gs_act_bwd_avx2, gs_act_bwd_avx512, gs_act_bwd_avx512_emu, gs_act_bwd_onednn;
+
+#endif
