@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Configures and builds gradscope into build/ (Release); extra arguments go to cmake's configure step.
+# Configures and builds gradscope (Release) into $GS_BUILD_DIR (default build/); extra arguments go
+# to cmake's configure step (e.g. -DGS_SANITIZE=ON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
-cmake --build build -j "$(nproc)"
+dir="${GS_BUILD_DIR:-build}"
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build "$dir" -j "$(nproc)"
