@@ -1,6 +1,8 @@
 /* AVX-512 GEMM: an 8x32 register-blocked micro-kernel (16 zmm accumulators, 2 loads of B and 8
- * embedded broadcasts of A per k step; edges by masked loads/stores) inside the generic BLIS loop
- * nest of gemm_driver.c. Also built against SIMDe for the tests (see core/simd_avx512.h). */
+ * embedded broadcasts of A per k step; edges by masked loads/stores), and a 16x16 one for narrow C
+ * (n <= 16, e.g. the 10-class output layer, where 8x32 would waste over two thirds of its FMAs),
+ * inside the generic BLIS loop nest of gemm_driver.c. Also built against SIMDe for the tests
+ * (see core/simd_avx512.h). */
 #include "core/simd_avx512.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_driver.h"
@@ -89,6 +91,83 @@ static void ukernel_8x32(long kc, const float *a, long rs_a, long cs_a, const fl
         ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, mr, nr);
 }
 
+/* Narrow C: 16 rows of one zmm each. 16 accumulators cover the FMA latency; per k step one load of
+ * B and 16 broadcasts, so it runs at about the load ports' pace rather than the FMA pipes' --
+ * still twice the useful work of an 8x32 tile on a 10-column C. */
+#define NARROW_MR 16
+#define NARROW_NR 16
+
+#define ROW_FMA1(i, c0)                                          \
+    do {                                                         \
+        c0 = _mm512_fmadd_ps(_mm512_set1_ps(a[(i) * rs_a]), b0, c0); \
+    } while (0)
+
+GS_PACK_INLINE void ukernel_16x16_body(long kc, const float *restrict a, long rs_a, long cs_a, const float *restrict b,
+                                       long rs_b, float *restrict c, long rs_c, float alpha, float beta, int mr, int nr)
+{
+    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    __m512 c8 = c0, c9 = c0, c10 = c0, c11 = c0, c12 = c0, c13 = c0, c14 = c0, c15 = c0;
+    for (int i = 0; i < NARROW_MR; i++)
+        _mm_prefetch((const char *)(c + i * rs_c), _MM_HINT_T0);
+
+#pragma GCC unroll 4
+    for (long p = 0; p < kc; p++) {
+        const __m512 b0 = _mm512_loadu_ps(b);
+        ROW_FMA1(0, c0);
+        ROW_FMA1(1, c1);
+        ROW_FMA1(2, c2);
+        ROW_FMA1(3, c3);
+        ROW_FMA1(4, c4);
+        ROW_FMA1(5, c5);
+        ROW_FMA1(6, c6);
+        ROW_FMA1(7, c7);
+        ROW_FMA1(8, c8);
+        ROW_FMA1(9, c9);
+        ROW_FMA1(10, c10);
+        ROW_FMA1(11, c11);
+        ROW_FMA1(12, c12);
+        ROW_FMA1(13, c13);
+        ROW_FMA1(14, c14);
+        ROW_FMA1(15, c15);
+        a += cs_a;
+        b += rs_b;
+    }
+
+    const __m512 acc[NARROW_MR] = {c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15};
+    const __m512 valpha = _mm512_set1_ps(alpha), vbeta = _mm512_set1_ps(beta);
+    const __mmask16 mask = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1);
+    for (int i = 0; i < mr; i++) {
+        __m512 r = _mm512_mul_ps(acc[i], valpha);
+        if (beta != 0.0f)
+            r = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(mask, c + i * rs_c), r);
+        _mm512_mask_storeu_ps(c + i * rs_c, mask, r);
+    }
+}
+
+static void ukernel_16x16(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *c,
+                          long rs_c, float alpha, float beta, int mr, int nr)
+{
+    if (rs_a == 1 && cs_a == NARROW_MR && rs_b == NARROW_NR)
+        ukernel_16x16_body(kc, a, 1, NARROW_MR, b, NARROW_NR, c, rs_c, alpha, beta, mr, nr);
+    else
+        ukernel_16x16_body(kc, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, mr, nr);
+}
+
+static void pack_a_narrow(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst)
+{
+    gs_gemm_pack_a_tpl(NARROW_MR, mc, kc, a, lda, transa, rows, dst);
+}
+
+static void pack_b_narrow(long kc, long nc, const float *b, long ldb, bool transb, long cols, float *dst)
+{
+    gs_gemm_pack_b_tpl(NARROW_NR, kc, nc, b, ldb, transb, cols, dst);
+}
+
+static const gs_ukernel_t ukernel_narrow = {
+    .isa = "avx512", .mr = NARROW_MR, .nr = NARROW_NR, .kernel = ukernel_16x16,
+    .pack_a = pack_a_narrow, .pack_b = pack_b_narrow,
+};
+
 static void pack_a(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst)
 {
     gs_gemm_pack_a_tpl(MR, mc, kc, a, lda, transa, rows, dst);
@@ -106,5 +185,6 @@ static const gs_ukernel_t ukernel = {
 gs_status_t gs_gemm_avx512(bool transa, bool transb, long m, long n, long k, float alpha, const float *a,
                            long lda, const float *b, long ldb, float beta, float *c, long ldc)
 {
-    return gs_gemm_driver(&ukernel, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    const gs_ukernel_t *uk = n <= NARROW_NR ? &ukernel_narrow : &ukernel;
+    return gs_gemm_driver(uk, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

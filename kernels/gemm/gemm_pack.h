@@ -6,6 +6,7 @@
 
 #include <immintrin.h>
 #include <stdbool.h>
+#include <string.h>
 
 #define GS_PACK_INLINE static inline __attribute__((always_inline))
 
@@ -43,9 +44,15 @@ GS_PACK_INLINE void gs_gemm_pack_a_tpl(const int MR, long mc, long kc, const flo
     for (long ip = 0; ip < mc; ip += MR, dst += kc * MR) {
         const long valid = rows - ip < MR ? rows - ip : MR;
         if (valid == MR && !transa) {
-            /* Row-major A: one element from each of MR rows per k step (a small transpose). */
+            /* Row-major A: one element from each of MR rows per k step, a transpose: by 8x8
+             * register blocks when MR allows (AVX-512's 8 and 16), else element by element. */
             const float *src = a + ip * lda;
-            for (long p = 0; p < kc; p++)
+            long p = 0;
+            if (MR % 8 == 0)
+                for (; p + 8 <= kc; p += 8)
+                    for (int i = 0; i < MR; i += 8)
+                        gs_transpose_8x8(src + i * lda + p, lda, dst + p * MR + i, MR);
+            for (; p < kc; p++)
                 for (int i = 0; i < MR; i++)
                     dst[p * MR + i] = src[i * lda + p];
         } else if (valid == MR) {
@@ -55,9 +62,12 @@ GS_PACK_INLINE void gs_gemm_pack_a_tpl(const int MR, long mc, long kc, const flo
                 for (int i = 0; i < MR; i++)
                     dst[p * MR + i] = src[p * lda + i];
         } else {
-            for (long p = 0; p < kc; p++)
-                for (int i = 0; i < MR; i++)
-                    dst[p * MR + i] = i < valid ? (transa ? a[p * lda + ip + i] : a[(ip + i) * lda + p]) : 0.0f;
+            /* Bottom edge: zero the panel, then copy the valid rows (each read contiguously when A
+             * is row-major). */
+            memset(dst, 0, (size_t)(kc * MR) * sizeof(float));
+            for (long i = 0; i < valid; i++)
+                for (long p = 0; p < kc; p++)
+                    dst[p * MR + i] = transa ? a[p * lda + ip + i] : a[(ip + i) * lda + p];
         }
     }
 }
@@ -85,9 +95,12 @@ GS_PACK_INLINE void gs_gemm_pack_b_tpl(const int NR, long kc, long nc, const flo
                 for (int j = 0; j < NR; j++)
                     dst[p * NR + j] = src[j * ldb + p];
         } else {
-            for (long p = 0; p < kc; p++)
-                for (int j = 0; j < NR; j++)
-                    dst[p * NR + j] = j < valid ? (transb ? b[(jp + j) * ldb + p] : b[p * ldb + jp + j]) : 0.0f;
+            /* Right edge: zero the panel, then copy the valid columns (each read contiguously when
+             * B is transposed, e.g. the 10 rows of an output layer's weights). */
+            memset(dst, 0, (size_t)(kc * NR) * sizeof(float));
+            for (long j = 0; j < valid; j++)
+                for (long p = 0; p < kc; p++)
+                    dst[p * NR + j] = transb ? b[(jp + j) * ldb + p] : b[p * ldb + jp + j];
         }
     }
 }
