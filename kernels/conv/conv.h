@@ -16,7 +16,10 @@ typedef struct {
  * GS_EINVAL naming the field otherwise. */
 gs_status_t gs_conv_shape_init(gs_conv_shape_t *s);
 
-/* "mb64ic20ih12iw12oc50kh5kw5sh1sw1ph0pw0" style string of a shape (benchdnn names). */
+/* Room for any shape's string. */
+#define GS_CONV_SHAPE_STR_MAX 128
+
+/* "mb64ic20ih12iw12oc50kh5kw5sh1sw1ph0pw0" style string of a shape (benchdnn names), every field. */
 const char *gs_conv_shape_str(const gs_conv_shape_t *s, char *buf, unsigned long size);
 
 /* dst = conv(src, wei) + bias (bias may be NULL). */
@@ -36,6 +39,24 @@ gs_status_t gs_conv_fwd(const gs_conv_shape_t *s, const float *src, const float 
 gs_status_t gs_conv_bwd_data(const gs_conv_shape_t *s, const float *diff_dst, const float *wei, float *diff_src);
 gs_status_t gs_conv_bwd_weights(const gs_conv_shape_t *s, const float *src, const float *diff_dst, float *diff_wei,
                                 float *diff_bias);
+
+/* Runs one implementation through the same checks as the public entries, without profiling (tests
+ * and the validation driver call variants that are not the dispatched one). */
+gs_status_t gs_conv_fwd_with(gs_conv_fwd_fn *fn, const gs_conv_shape_t *s, const float *src, const float *wei,
+                             const float *bias, float *dst);
+gs_status_t gs_conv_bwd_data_with(gs_conv_bwd_data_fn *fn, const gs_conv_shape_t *s, const float *diff_dst,
+                                  const float *wei, float *diff_src);
+gs_status_t gs_conv_bwd_weights_with(gs_conv_bwd_weights_fn *fn, const gs_conv_shape_t *s, const float *src,
+                                     const float *diff_dst, float *diff_wei, float *diff_bias);
+
+/* The pass of a convolution, as the oneDNN reference caches its primitives. */
+typedef enum { GS_CONV_FWD = 0, GS_CONV_BWD_DATA, GS_CONV_BWD_WEIGHTS } gs_conv_pass_t;
+
+/* What the oneDNN reference ran for this shape and pass (with or without bias) on its latest call:
+ * its implementation name and the memory layout ("x64:gemm:jit, nchw" or "jit:avx512_core,
+ * blocked + reorders"), into buf. "not run yet" before the first call. */
+const char *gs_conv_onednn_describe(const gs_conv_shape_t *s, gs_conv_pass_t pass, int with_bias, char *buf,
+                                    unsigned long size);
 
 #ifdef GS_AVX512_EMULATED
 #define gs_conv_fwd_avx512 gs_conv_fwd_avx512_emu

@@ -1,0 +1,51 @@
+/* AVX2+FMA convolution: the passes of conv_tpl.h on 8-float ymm vectors (6 x 16 broadcast tiles,
+ * 2 x 5 dot tiles). */
+#include <immintrin.h>
+
+typedef __m256 vec_t;
+#define VL 8
+#define MR_MAX 6 /* 12 accumulators + 2 vectors of B + a broadcast of the 16 ymm registers */
+#define DR 2     /* 10 accumulators + 2 vectors of diff_dst + one of im2col */
+#define DC 5
+
+/* All-ones in lanes [lo, hi): the lane index compared against both ends. */
+static inline __m256i lanes(int lo, int hi)
+{
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_and_si256(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(lo - 1)),
+                            _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), idx));
+}
+static inline vec_t vec_zero(void) { return _mm256_setzero_ps(); }
+static inline vec_t vec_load(const float *p) { return _mm256_loadu_ps(p); }
+static inline void vec_store(float *p, vec_t v) { _mm256_storeu_ps(p, v); }
+static inline vec_t vec_set1(float x) { return _mm256_set1_ps(x); }
+static inline vec_t vec_fma(vec_t a, vec_t b, vec_t c) { return _mm256_fmadd_ps(a, b, c); }
+static inline vec_t vec_add(vec_t a, vec_t b) { return _mm256_add_ps(a, b); }
+static inline vec_t vec_load_lanes(const float *p, int lo, int hi) { return _mm256_maskload_ps(p, lanes(lo, hi)); }
+static inline void vec_store_lanes(float *p, vec_t v, int lo, int hi) { _mm256_maskstore_ps(p, lanes(lo, hi), v); }
+static inline float vec_hsum(vec_t v)
+{
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_add_ss(x, _mm_movehdup_ps(x));
+    return _mm_cvtss_f32(x);
+}
+
+#include "kernels/conv/conv_tpl.h"
+
+gs_status_t gs_conv_fwd_avx2(const gs_conv_shape_t *s, const float *src, const float *wei, const float *bias,
+                             float *dst)
+{
+    return conv_fwd_tpl(s, src, wei, bias, dst);
+}
+
+gs_status_t gs_conv_bwd_data_avx2(const gs_conv_shape_t *s, const float *diff_dst, const float *wei, float *diff_src)
+{
+    return conv_bwd_data_tpl(s, diff_dst, wei, diff_src);
+}
+
+gs_status_t gs_conv_bwd_weights_avx2(const gs_conv_shape_t *s, const float *src, const float *diff_dst,
+                                     float *diff_wei, float *diff_bias)
+{
+    return conv_bwd_weights_tpl(s, src, diff_dst, diff_wei, diff_bias);
+}

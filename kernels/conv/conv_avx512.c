@@ -1,0 +1,40 @@
+/* AVX-512 convolution: the passes of conv_tpl.h on 16-float zmm vectors (12 x 32 broadcast tiles,
+ * 5 x 5 dot tiles). Also built against SIMDe for the tests (see core/simd_avx512.h). */
+#include "core/simd_avx512.h"
+
+typedef __m512 vec_t;
+#define VL 16
+#define MR_MAX 12 /* 24 accumulators + 2 vectors of B + a broadcast of the 32 zmm registers */
+#define DR 5      /* 25 accumulators + 5 vectors of diff_dst + one of im2col */
+#define DC 5
+
+static inline __mmask16 lanes(int lo, int hi) { return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u)); }
+static inline vec_t vec_zero(void) { return _mm512_setzero_ps(); }
+static inline vec_t vec_load(const float *p) { return _mm512_loadu_ps(p); }
+static inline void vec_store(float *p, vec_t v) { _mm512_storeu_ps(p, v); }
+static inline vec_t vec_set1(float x) { return _mm512_set1_ps(x); }
+static inline vec_t vec_fma(vec_t a, vec_t b, vec_t c) { return _mm512_fmadd_ps(a, b, c); }
+static inline vec_t vec_add(vec_t a, vec_t b) { return _mm512_add_ps(a, b); }
+static inline vec_t vec_load_lanes(const float *p, int lo, int hi) { return _mm512_maskz_loadu_ps(lanes(lo, hi), p); }
+static inline void vec_store_lanes(float *p, vec_t v, int lo, int hi) { _mm512_mask_storeu_ps(p, lanes(lo, hi), v); }
+static inline float vec_hsum(vec_t v) { return _mm512_reduce_add_ps(v); }
+
+#include "kernels/conv/conv_tpl.h"
+
+gs_status_t gs_conv_fwd_avx512(const gs_conv_shape_t *s, const float *src, const float *wei, const float *bias,
+                               float *dst)
+{
+    return conv_fwd_tpl(s, src, wei, bias, dst);
+}
+
+gs_status_t gs_conv_bwd_data_avx512(const gs_conv_shape_t *s, const float *diff_dst, const float *wei,
+                                    float *diff_src)
+{
+    return conv_bwd_data_tpl(s, diff_dst, wei, diff_src);
+}
+
+gs_status_t gs_conv_bwd_weights_avx512(const gs_conv_shape_t *s, const float *src, const float *diff_dst,
+                                       float *diff_wei, float *diff_bias)
+{
+    return conv_bwd_weights_tpl(s, src, diff_dst, diff_wei, diff_bias);
+}
