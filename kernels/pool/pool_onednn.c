@@ -1,6 +1,7 @@
 /* oneDNN reference max pooling: pooling_v2 forward training + backward on plain nchw memory, with
  * the primitives built once per shape and kept for the life of the process. */
 #include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
@@ -12,25 +13,21 @@
 
 typedef struct {
     gs_pool_shape_t shape;
+    int threads; /* oneDNN splits the work for omp_get_max_threads() when it builds a primitive */
     dnnl_primitive_desc_t fwd_pd, bwd_pd;
     dnnl_primitive_t fwd, bwd;
     dnnl_memory_desc_t src_md, dst_md, ws_md;
 } prims_t;
 
 static dnnl_engine_t engine;
-static dnnl_stream_t stream;
+static _Thread_local dnnl_stream_t stream; /* a stream serves one thread at a time */
 static dnnl_status_t engine_status = dnnl_runtime_error;
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static prims_t cache[CACHE_SLOTS];
 static int cache_used;
 
-static void engine_init(void)
-{
-    engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0);
-    if (engine_status == dnnl_success)
-        engine_status = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags);
-}
+static void engine_init(void) { engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0); }
 
 static gs_status_t backend_error(const char *what, const gs_pool_shape_t *s, dnnl_status_t st)
 {
@@ -53,6 +50,7 @@ static dnnl_status_t prims_build(const gs_pool_shape_t *s, prims_t *p)
 {
     memset(p, 0, sizeof *p);
     p->shape = *s;
+    p->threads = omp_get_max_threads();
     const dnnl_dims_t src_dims = {s->mb, s->c, s->ih, s->iw}, dst_dims = {s->mb, s->c, s->oh, s->ow};
     const dnnl_dims_t strides = {s->sh, s->sw}, kernel = {s->kh, s->kw}, zero = {0, 0};
     dnnl_memory_desc_t diff_src_md, diff_dst_md;
@@ -103,7 +101,7 @@ static gs_status_t prims_get(const gs_pool_shape_t *s, prims_t *tmp, const prims
         return backend_error("engine creation", s, engine_status);
     pthread_mutex_lock(&cache_lock);
     for (int i = 0; i < cache_used; i++)
-        if (same_shape(&cache[i].shape, s)) {
+        if (same_shape(&cache[i].shape, s) && cache[i].threads == omp_get_max_threads()) {
             *out = &cache[i];
             pthread_mutex_unlock(&cache_lock);
             return GS_OK;
@@ -137,7 +135,7 @@ static dnnl_status_t run(dnnl_primitive_t prim, int nargs, const int *arg_ids, c
 {
     dnnl_memory_t mem[3] = {NULL, NULL, NULL};
     dnnl_exec_arg_t args[3];
-    dnnl_status_t st = dnnl_success;
+    dnnl_status_t st = stream ? dnnl_success : dnnl_stream_create(&stream, engine, dnnl_stream_default_flags);
     for (int i = 0; i < nargs && st == dnnl_success; i++) {
         st = dnnl_memory_create(&mem[i], mds[i], engine, ptrs[i]);
         args[i] = (dnnl_exec_arg_t){arg_ids[i], mem[i]};
