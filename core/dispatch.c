@@ -55,6 +55,13 @@ static const char *onednn_isa_name(void)
 static void fill_table(gs_impl_t impl, gs_isa_t isa)
 {
     gs_kern.gemm = PICK(impl, isa, gs_gemm_ref, gs_gemm_avx2, gs_gemm_avx512, gs_gemm_onednn);
+    gs_kern.pool_fwd = PICK(impl, isa, gs_pool_fwd_ref, gs_pool_fwd_avx2, gs_pool_fwd_avx512, gs_pool_fwd_onednn);
+    gs_kern.pool_bwd = PICK(impl, isa, gs_pool_bwd_ref, gs_pool_bwd_avx2, gs_pool_bwd_avx512, gs_pool_bwd_onednn);
+    gs_kern.bn_fwd_train = PICK(impl, isa, gs_bn_fwd_train_ref, gs_bn_fwd_train_avx2, gs_bn_fwd_train_avx512,
+                                gs_bn_fwd_train_onednn);
+    gs_kern.bn_fwd_infer = PICK(impl, isa, gs_bn_fwd_infer_ref, gs_bn_fwd_infer_avx2, gs_bn_fwd_infer_avx512,
+                                gs_bn_fwd_infer_onednn);
+    gs_kern.bn_bwd = PICK(impl, isa, gs_bn_bwd_ref, gs_bn_bwd_avx2, gs_bn_bwd_avx512, gs_bn_bwd_onednn);
 }
 
 gs_status_t gs_dispatch_init(gs_impl_t impl, int isa)
