@@ -8,8 +8,10 @@ typedef __m256 vec_t;
 #define DR 2     /* 10 accumulators + 2 vectors of diff_dst + one of im2col */
 #define DC 5
 
+typedef __m256i vmask_t;
+
 /* All-ones in lanes [lo, hi): the lane index compared against both ends. */
-static inline __m256i lanes(int lo, int hi)
+static inline vmask_t vec_mask(int lo, int hi)
 {
     const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     return _mm256_and_si256(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(lo - 1)),
@@ -21,14 +23,24 @@ static inline void vec_store(float *p, vec_t v) { _mm256_storeu_ps(p, v); }
 static inline vec_t vec_set1(float x) { return _mm256_set1_ps(x); }
 static inline vec_t vec_fma(vec_t a, vec_t b, vec_t c) { return _mm256_fmadd_ps(a, b, c); }
 static inline vec_t vec_add(vec_t a, vec_t b) { return _mm256_add_ps(a, b); }
-static inline vec_t vec_load_lanes(const float *p, int lo, int hi) { return _mm256_maskload_ps(p, lanes(lo, hi)); }
-static inline void vec_store_lanes(float *p, vec_t v, int lo, int hi) { _mm256_maskstore_ps(p, lanes(lo, hi), v); }
+static inline vec_t vec_load_mask(const float *p, vmask_t m) { return _mm256_maskload_ps(p, m); }
+static inline void vec_store_mask(float *p, vec_t v, vmask_t m) { _mm256_maskstore_ps(p, m, v); }
 static inline float vec_hsum(vec_t v)
 {
     __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     x = _mm_add_ps(x, _mm_movehl_ps(x, x));
     x = _mm_add_ss(x, _mm_movehdup_ps(x));
     return _mm_cvtss_f32(x);
+}
+
+/* Lane l = (a:b)[idx[l]] (idx < 16) for l < n, zero above: each source permuted by the low three
+ * index bits, the fourth bit choosing between them. */
+static inline vec_t vec_permute2(vec_t a, vec_t b, const int *idx, int n)
+{
+    const __m256i i = _mm256_loadu_si256((const __m256i *)idx);
+    const __m256 from_b = _mm256_castsi256_ps(_mm256_slli_epi32(i, 28));
+    const __m256 v = _mm256_blendv_ps(_mm256_permutevar8x32_ps(a, i), _mm256_permutevar8x32_ps(b, i), from_b);
+    return _mm256_and_ps(v, _mm256_castsi256_ps(vec_mask(0, n)));
 }
 
 #include "kernels/conv/conv_tpl.h"

@@ -8,16 +8,22 @@ typedef __m512 vec_t;
 #define DR 5      /* 25 accumulators + 5 vectors of diff_dst + one of im2col */
 #define DC 5
 
-static inline __mmask16 lanes(int lo, int hi) { return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u)); }
+typedef __mmask16 vmask_t;
+static inline vmask_t vec_mask(int lo, int hi) { return (vmask_t)(((1u << hi) - 1u) & ~((1u << lo) - 1u)); }
 static inline vec_t vec_zero(void) { return _mm512_setzero_ps(); }
 static inline vec_t vec_load(const float *p) { return _mm512_loadu_ps(p); }
 static inline void vec_store(float *p, vec_t v) { _mm512_storeu_ps(p, v); }
 static inline vec_t vec_set1(float x) { return _mm512_set1_ps(x); }
 static inline vec_t vec_fma(vec_t a, vec_t b, vec_t c) { return _mm512_fmadd_ps(a, b, c); }
 static inline vec_t vec_add(vec_t a, vec_t b) { return _mm512_add_ps(a, b); }
-static inline vec_t vec_load_lanes(const float *p, int lo, int hi) { return _mm512_maskz_loadu_ps(lanes(lo, hi), p); }
-static inline void vec_store_lanes(float *p, vec_t v, int lo, int hi) { _mm512_mask_storeu_ps(p, lanes(lo, hi), v); }
+static inline vec_t vec_load_mask(const float *p, vmask_t m) { return _mm512_maskz_loadu_ps(m, p); }
+static inline void vec_store_mask(float *p, vec_t v, vmask_t m) { _mm512_mask_storeu_ps(p, m, v); }
 static inline float vec_hsum(vec_t v) { return _mm512_reduce_add_ps(v); }
+/* Lane l = (a:b)[idx[l]] (idx < 32) for l < n, zero above. */
+static inline vec_t vec_permute2(vec_t a, vec_t b, const int *idx, int n)
+{
+    return _mm512_maskz_permutex2var_ps(vec_mask(0, n), a, _mm512_loadu_si512(idx), b);
+}
 
 #include "kernels/conv/conv_tpl.h"
 

@@ -8,13 +8,22 @@
 /* Below this many FLOPs per thread the fork and join cost more than the thread saves. */
 #define FLOPS_PER_THREAD_MIN 1e6
 
-long gs_conv_col_budget(void)
+long gs_conv_l2_budget(void)
 {
     gs_topo_init();
     size_t l2 = gs_topo()->l2_bytes;
     if (l2 < 128 * 1024)
         l2 = 128 * 1024;
     return (long)(l2 / 2 / sizeof(float));
+}
+
+long gs_conv_l1_budget(void)
+{
+    gs_topo_init();
+    size_t l1 = gs_topo()->l1d_bytes;
+    if (l1 < 16 * 1024)
+        l1 = 16 * 1024;
+    return (long)(l1 / 2 / sizeof(float));
 }
 
 gs_conv_chunks_t gs_conv_plan_chunks(const gs_conv_shape_t *s, long krows, long nr, long elem_budget)

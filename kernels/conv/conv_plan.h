@@ -19,8 +19,13 @@ typedef struct {
  * then the largest. `nr` is the tile width in floats. */
 gs_conv_chunks_t gs_conv_plan_chunks(const gs_conv_shape_t *s, long krows, long nr, long elem_budget);
 
-/* Floats of one im2col buffer: half of this core's L2 (the other half serves the weights and outputs). */
-long gs_conv_col_budget(void);
+/* Floats of a buffer meant to stay in L2: half of this core's L2 (the other half serves the
+ * weights and outputs). */
+long gs_conv_l2_budget(void);
+
+/* Floats of a buffer meant to stay in L1: half of L1d (the other half serves the operand streamed
+ * past it). */
+long gs_conv_l1_budget(void);
 
 /* Number of blocks of at most `max` that split n evenly; block b then starts at
  * gs_conv_block_start(n, nb, b). */

@@ -1,25 +1,29 @@
 /* The SIMD convolution passes as always-inline templates over a vector type: conv_avx2.c and
- * conv_avx512.c define vec_t, VL (floats per vector), MR_MAX (rows of the broadcast tile), DR x DC
- * (the dot tile) and the vec_* helpers below, then include this file, so one source serves both.
+ * conv_avx512.c define vec_t, vmask_t, VL (floats per vector), MR_MAX (rows of the broadcast tile),
+ * DR x DC (the dot tile) and the vec_* helpers below, then include this file, so one source serves
+ * both ISAs.
  *
- * Layouts (K = ic*kh*kw, P = oh*ow, one image):
- *   col[k][p]     im2col of a chunk of output rows: row k = (c, ky, kx) holds src(c, oy*sh-ph+ky,
- *                 ox*sw-pw+kx) for the chunk's pixels p = (oy, ox), zero where that is padding; rows
- *                 are `ld` floats apart, ld a multiple of NR, zero past the pixels.
- *   forward       dst[o][p] = bias[o] + sum_k wei[o][k] col[k][p]: a GEMM with the output channels
- *                 as rows and the pixels in the vector lanes, the weights broadcast from a packed copy.
- *   backward-data colgrad[k][p] = sum_o wei[o][k] diff_dst[o][p] (the same tile kernel, diff_dst
- *                 read in place), then col2im adds colgrad back onto diff_src.
- *   backward-wei  diff_wei[o][k] = sum over images and pixels of diff_dst[o][p] col[k][p]: dot
- *                 products with the pixels in the lanes, a DR x DC block of them per tile, summed
- *                 across the lanes once per batch of images.
- * Needs: vec_t, VL, MR_MAX, DR, DC; vec_zero, vec_load, vec_store, vec_set1, vec_fma, vec_add,
- * vec_load_lanes(p, lo, hi) (lanes [lo, hi) from p[lane], the others zero, nothing else read),
- * vec_store_lanes(p, v, lo, hi) (only lanes [lo, hi) written) and vec_hsum. */
+ * Notation (one image): K = ic*kh*kw im2col rows k = (c, ky, kx); P = oh*ow pixels p = (oy, ox);
+ * im2col(k, p) = src(c, oy*sh - ph + ky, ox*sw - pw + kx), zero where that falls in the padding.
+ *   forward       dst[o][p] = bias[o] + sum_k wei[o][k] im2col(k, p): a GEMM with the output
+ *                 channels as rows and NR pixels in the vector lanes. The im2col panel of one tile
+ *                 (kc rows x NR pixels) is built in L1 right before the tile kernels use it, so
+ *                 im2col never goes to L2 and back.
+ *   backward-data colgrad[k][p] = sum_o wei[o][k] diff_dst[o][p]: the same tile kernel with the
+ *                 weights transposed and diff_dst read in place; col2im then adds colgrad onto
+ *                 diff_src, each output vector gathering all its taps in registers.
+ *   backward-wei  diff_wei[o][k] = sum over images and pixels of diff_dst[o][p] im2col(k, p): dot
+ *                 products with pixels in the lanes, DR x DC of them per register block, over a
+ *                 batch of images whose im2col rows are built DC at a time in L1; the lanes are
+ *                 summed once per batch.
+ * Helpers the ISA file provides: vec_zero, vec_load, vec_store, vec_set1, vec_fma, vec_add,
+ * vec_hsum, vec_mask(lo, hi) (lanes [lo, hi)), vec_load_mask(p, m) (the mask's lanes from p[lane],
+ * the others zero, nothing else read) and vec_store_mask(p, v, m) (only the mask's lanes written). */
 #ifndef GS_CONV_TPL_H
 #define GS_CONV_TPL_H
 
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -29,17 +33,123 @@
 #define TPL static inline __attribute__((always_inline))
 #define NR (2 * VL) /* pixels per tile of the broadcast kernel: two vectors */
 
-/* Most images a backward-weights batch holds: enough to make the cross-lane sums rare. */
+/* Most images a backward-weights batch holds: 64 vector steps per lane sum for LeNet's conv2. */
 #define BATCH_MAX 16
+
+/* kw up to this has its col2im lane masks precomputed; wider kernels take the scalar path. */
+#define KW_MASKS_MAX 32
 
 static inline long min_l(long a, long b) { return a < b ? a : b; }
 static inline long max_l(long a, long b) { return a > b ? a : b; }
+static inline vec_t vec_load_lanes(const float *p, int lo, int hi) { return vec_load_mask(p, vec_mask(lo, hi)); }
+static inline void vec_store_lanes(float *p, vec_t v, int lo, int hi) { vec_store_mask(p, v, vec_mask(lo, hi)); }
 
-/* ---- im2col ----
- * Copies and zero fills write whole vectors, so each may leave up to VL-1 floats of garbage past its
- * end. Every buffer is written in increasing address order, each write starting exactly where its
- * data begins, so the next write overwrites that garbage; buffers carry VL floats of slack for the
- * last one. This keeps the copies free of masks for the short rows of LeNet (ow = 24, 8). */
+/* ---- im2col by pixel vectors ----
+ * Padding is removed up front: a padded copy of src (zero borders) makes every convolution an
+ * unpadded one over ihp x iwp planes. Then im2col row (c, ky, kx) at pixel p reads plane c at
+ * ky*iwp + kx + off(p), off(p) = oy*sh*iwp + ox*sw, the same offsets for every row. Each vector of VL
+ * consecutive pixels is described once: where its offsets start (base) and, as their spread is
+ * small for any useful shape (a row and a bit, at stride 1 or 2), each lane's position in the
+ * 2*VL floats from there, so a row of im2col is two loads, one two-source permute and one store per
+ * vector, whatever ow is. Vectors whose offsets spread wider (ow of a few pixels) gather lane by
+ * lane. Lanes past the last pixel are zero. */
+
+typedef struct {
+    long base;    /* offset of lane 0's pixel; the others follow within 2*VL unless `gather` */
+    int idx[VL];  /* lane l reads base + idx[l] */
+    int nvalid;   /* lanes [0, nvalid) are pixels, the rest zero */
+    int gather;
+} pxvec_t;
+
+/* The source of im2col: src itself, or its padded copy. */
+typedef struct {
+    const float *x, *x_end;
+    long ihp, iwp;
+} im2col_src_t;
+
+/* Pixel vectors [0, ceil(P/VL)) of the first P pixels of an image, for planes iwp wide. A chunk of
+ * output rows starting at row y0 uses the same vectors from plane + y0*sh*iwp. */
+static void make_pxvecs(const gs_conv_shape_t *s, long iwp, long P, pxvec_t *v)
+{
+    for (long i = 0; i * VL < P; i++) {
+        const int n = (int)min_l(VL, P - i * VL);
+        long off[VL];
+        for (int l = 0; l < n; l++) {
+            const long p = i * VL + l;
+            off[l] = p / s->ow * s->sh * iwp + p % s->ow * s->sw;
+        }
+        v[i].base = off[0];
+        v[i].nvalid = n;
+        v[i].gather = off[n - 1] - off[0] >= 2 * VL;
+        for (int l = 0; l < VL; l++)
+            v[i].idx[l] = l < n ? (int)(off[l] - off[0]) : 0;
+    }
+}
+
+/* One vector of an im2col row whose taps start at b (= plane + ky*iwp + kx). */
+static inline vec_t im2col_vec(const pxvec_t *v, const float *b, const float *x_end)
+{
+    b += v->base;
+    if (v->gather) {
+        float t[VL];
+        for (int l = 0; l < VL; l++)
+            t[l] = l < v->nvalid ? b[v->idx[l]] : 0.0f;
+        return vec_load(t);
+    }
+    /* The window may run past the tensor at its very end: read only what exists there. */
+    const long room = x_end - b;
+    const vec_t w0 = room >= VL ? vec_load(b) : vec_load_lanes(b, 0, (int)room);
+    const vec_t w1 = room >= 2 * VL ? vec_load(b + VL) : room > VL ? vec_load_lanes(b + VL, 0, (int)(room - VL))
+                                                                    : vec_zero();
+    return vec_permute2(w0, w1, v->idx, v->nvalid);
+}
+
+/* im2col row k = (c, ky, kx) of image x (an im2col_src_t plane stack) for pixel vectors [v0, v1),
+ * into dst. */
+static inline void im2col_row(const gs_conv_shape_t *s, const im2col_src_t *src, const float *x, long k,
+                              const pxvec_t *v, long v0, long v1, float *dst)
+{
+    const long khw = s->kh * s->kw, c = k / khw, ky = k % khw / s->kw, kx = k % s->kw;
+    const float *b = x + c * src->ihp * src->iwp + ky * src->iwp + kx;
+    for (long i = v0; i < v1; i++)
+        vec_store(dst + (i - v0) * VL, im2col_vec(&v[i], b, src->x_end));
+}
+
+/* src with zero borders of ph rows and pw columns, when the shape has padding (else src itself).
+ * *copy is the buffer to free (NULL when none was needed). */
+static gs_status_t im2col_src_init(const gs_conv_shape_t *s, const float *src, int nt, im2col_src_t *out,
+                                   float **copy)
+{
+    *copy = NULL;
+    out->ihp = s->ih + 2 * s->ph;
+    out->iwp = s->iw + 2 * s->pw;
+    const long planes = s->mb * s->ic, plane = out->ihp * out->iwp;
+    if (s->ph == 0 && s->pw == 0) {
+        out->x = src;
+        out->x_end = src + planes * plane;
+        return GS_OK;
+    }
+    float *x = gs_alloc((size_t)(planes * plane) * sizeof(float));
+    if (!x)
+        return gs_error(GS_ENOMEM, "conv: cannot allocate a padded copy of src (%ld floats)", planes * plane);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (long i = 0; i < planes; i++) {
+        float *d = x + i * plane;
+        const float *from = src + i * s->ih * s->iw;
+        memset(d, 0, (size_t)(s->ph * out->iwp) * sizeof(float));
+        for (long y = 0; y < s->ih; y++) {
+            float *row = d + (y + s->ph) * out->iwp;
+            memset(row, 0, (size_t)s->pw * sizeof(float));
+            memcpy(row + s->pw, from + y * s->iw, (size_t)s->iw * sizeof(float));
+            memset(row + s->pw + s->iw, 0, (size_t)s->pw * sizeof(float));
+        }
+        memset(d + (s->ph + s->ih) * out->iwp, 0, (size_t)(s->ph * out->iwp) * sizeof(float));
+    }
+    out->x = x;
+    out->x_end = x + planes * plane;
+    *copy = x;
+    return GS_OK;
+}
 
 static inline void zero_forward(float *dst, long n)
 {
@@ -47,84 +157,31 @@ static inline void zero_forward(float *dst, long n)
         vec_store(dst + i, vec_zero());
 }
 
-/* Reads past src + n only while below src_end (the end of the tensor). */
-static inline void copy_forward(float *dst, const float *src, long n, const float *src_end)
-{
-    long i = 0;
-    for (; i + VL <= n; i += VL)
-        vec_store(dst + i, vec_load(src + i));
-    if (i < n)
-        vec_store(dst + i, src + i + VL <= src_end ? vec_load(src + i) : vec_load_lanes(src + i, 0, (int)(n - i)));
-}
-
-/* One im2col row (channel plane x, kernel tap ky, kx) for output rows [y0, y1), unit column stride:
- * each output row is a run of zeros (left padding), a copy, and zeros (right padding). */
-static void im2col_row_unit(const gs_conv_shape_t *s, const float *x, const float *x_end, long ky, long kx,
-                            long y0, long y1, float *d)
-{
-    const long lo = min_l(s->ow, max_l(0, s->pw - kx)), hi = max_l(lo, min_l(s->ow, s->iw + s->pw - kx));
-    for (long oy = y0; oy < y1; oy++, d += s->ow) {
-        const long iy = oy * s->sh - s->ph + ky;
-        if (iy < 0 || iy >= s->ih || lo == hi) {
-            zero_forward(d, s->ow);
-            continue;
-        }
-        if (lo > 0)
-            zero_forward(d, lo);
-        copy_forward(d + lo, x + iy * s->iw + lo - s->pw + kx, hi - lo, x_end);
-        if (hi < s->ow)
-            zero_forward(d + hi, s->ow - hi);
-    }
-}
-
-/* The same for a column stride above 1: a gather, element by element. */
-static void im2col_row_strided(const gs_conv_shape_t *s, const float *x, long ky, long kx, long y0, long y1,
-                               float *d)
-{
-    for (long oy = y0; oy < y1; oy++) {
-        const long iy = oy * s->sh - s->ph + ky;
-        for (long ox = 0; ox < s->ow; ox++, d++) {
-            const long ix = ox * s->sw - s->pw + kx;
-            *d = iy >= 0 && iy < s->ih && ix >= 0 && ix < s->iw ? x[iy * s->iw + ix] : 0.0f;
-        }
-    }
-}
-
-/* im2col rows of channels [c0, c1) of image `x` for output rows [y0, y1), `ld` apart. */
-static void im2col(const gs_conv_shape_t *s, const float *x, const float *x_end, long c0, long c1, long y0, long y1,
-                   float *col, long ld)
-{
-    const long npx = (y1 - y0) * s->ow, ihw = s->ih * s->iw;
-    float *row = col;
-    for (long c = c0; c < c1; c++) {
-        for (long ky = 0; ky < s->kh; ky++) {
-            for (long kx = 0; kx < s->kw; kx++, row += ld) {
-                if (s->sw == 1)
-                    im2col_row_unit(s, x + c * ihw, x_end, ky, kx, y0, y1, row);
-                else
-                    im2col_row_strided(s, x + c * ihw, ky, kx, y0, y1, row);
-                if (ld > npx)
-                    zero_forward(row + npx, ld - npx);
-            }
-        }
-    }
-}
-
 /* ---- The broadcast tile: C[mr x nr] = init + A[mr x kc] B[kc x nr] ----
  * A packed as kc steps of mr adjacent values; B rows ldb apart, NR floats each (the first nr valid;
- * with `masked`, only those are read); init = bias[i] per row or zero; only C's first nr columns
- * are written. */
+ * with `masked`, only those are read); init = C itself when accumulating, else bias[i] per row or
+ * zero; only C's first nr columns are read and written. */
 TPL void tile_body(const int mr, const int masked, long kc, const float *restrict a, const float *restrict b, long ldb,
-                   float *restrict c, long ldc, const float *restrict bias, int nr)
+                   float *restrict c, long ldc, const float *restrict bias, int accumulate, int nr)
 {
     vec_t acc[MR_MAX][2];
-#pragma GCC unroll 16
-    for (int i = 0; i < mr; i++)
-        acc[i][0] = acc[i][1] = bias ? vec_set1(bias[i]) : vec_zero();
     const int n0 = nr < VL ? nr : VL, n1 = nr - n0;
+    const vmask_t m0 = vec_mask(0, n0), m1 = vec_mask(0, n1);
+#pragma GCC unroll 16
+    for (int i = 0; i < mr; i++) {
+        if (accumulate && nr == NR) {
+            acc[i][0] = vec_load(c + i * ldc);
+            acc[i][1] = vec_load(c + i * ldc + VL);
+        } else if (accumulate) {
+            acc[i][0] = vec_load_mask(c + i * ldc, m0);
+            acc[i][1] = n1 ? vec_load_mask(c + i * ldc + VL, m1) : vec_zero();
+        } else {
+            acc[i][0] = acc[i][1] = bias ? vec_set1(bias[i]) : vec_zero();
+        }
+    }
     for (long k = 0; k < kc; k++, a += mr, b += ldb) {
-        const vec_t b0 = masked ? vec_load_lanes(b, 0, n0) : vec_load(b);
-        const vec_t b1 = masked ? (n1 ? vec_load_lanes(b + VL, 0, n1) : vec_zero()) : vec_load(b + VL);
+        const vec_t b0 = masked ? vec_load_mask(b, m0) : vec_load(b);
+        const vec_t b1 = masked ? (n1 ? vec_load_mask(b + VL, m1) : vec_zero()) : vec_load(b + VL);
 #pragma GCC unroll 16
         for (int i = 0; i < mr; i++) {
             const vec_t ai = vec_set1(a[i]);
@@ -138,24 +195,24 @@ TPL void tile_body(const int mr, const int masked, long kc, const float *restric
             vec_store(c + i * ldc, acc[i][0]);
             vec_store(c + i * ldc + VL, acc[i][1]);
         } else {
-            vec_store_lanes(c + i * ldc, acc[i][0], 0, n0);
+            vec_store_mask(c + i * ldc, acc[i][0], m0);
             if (n1)
-                vec_store_lanes(c + i * ldc + VL, acc[i][1], 0, n1);
+                vec_store_mask(c + i * ldc + VL, acc[i][1], m1);
         }
     }
 }
 
 /* One instantiation per row count, so the accumulators are registers. */
-#define TILE_CASE(m)                                                      \
-    case m:                                                               \
-        if (masked)                                                       \
-            tile_body(m, 1, kc, a, b, ldb, c, ldc, bias, nr);             \
-        else                                                              \
-            tile_body(m, 0, kc, a, b, ldb, c, ldc, bias, nr);             \
+#define TILE_CASE(m)                                                          \
+    case m:                                                                   \
+        if (masked)                                                           \
+            tile_body(m, 1, kc, a, b, ldb, c, ldc, bias, accumulate, nr);     \
+        else                                                                  \
+            tile_body(m, 0, kc, a, b, ldb, c, ldc, bias, accumulate, nr);     \
         break;
 
 static void tile(int mr, int masked, long kc, const float *a, const float *b, long ldb, float *c, long ldc,
-                 const float *bias, int nr)
+                 const float *bias, int accumulate, int nr)
 {
     switch (mr) {
         TILE_CASE(1)
@@ -192,28 +249,36 @@ static void pack_block(const float *m, long rs, long cs, long r0, long r1, long 
 
 typedef struct {
     const gs_conv_shape_t *s;
-    const float *src, *src_end, *bias;
-    const float *apack; /* weights, block b of output channels at apack + o0*K */
+    im2col_src_t in;
+    const pxvec_t *pv;  /* the image's pixel vectors */
+    const float *bias;
+    const float *apack; /* weights: block of output channels [o0, o1) at apack + o0*K, kc steps of o1-o0 */
     float *dst;
-    long K, P, nb;      /* im2col rows, pixels per image, output-channel blocks */
-    gs_conv_chunks_t ch;
+    long K, P, nb, kc;  /* im2col rows, pixels, output-channel blocks, im2col rows per panel */
+    long tiles;         /* pixel tiles per image */
 } fwd_ctx_t;
 
-/* One chunk: im2col, then every pixel tile against every block of output channels, so the tile's
- * im2col panel stays in L1 while the weights stream from L2. */
-static void fwd_chunk(const fwd_ctx_t *x, long unit, float *col)
+/* One tile of NR pixels: for each block of kc im2col rows, build the panel (in L1) and run every
+ * block of output channels over it (the first block starts from the bias, the others accumulate). */
+static void fwd_tile(const fwd_ctx_t *x, long unit, float *panel)
 {
     const gs_conv_shape_t *s = x->s;
-    const long n = unit / x->ch.per_image, y0 = unit % x->ch.per_image * x->ch.rows;
-    const long y1 = min_l(y0 + x->ch.rows, s->oh), npx = (y1 - y0) * s->ow;
-    im2col(s, x->src + n * s->ic * s->ih * s->iw, x->src_end, 0, s->ic, y0, y1, col, x->ch.ld);
-    float *d = x->dst + n * s->oc * x->P + y0 * s->ow;
-    for (long j = 0; j < npx; j += NR) {
-        const int nr = (int)min_l(NR, npx - j);
+    const long n = unit / x->tiles, p0 = unit % x->tiles * NR;
+    const int nr = (int)min_l(NR, x->P - p0);
+    const long v0 = p0 / VL, v1 = (p0 + nr + VL - 1) / VL;
+    const float *img = x->in.x + n * s->ic * x->in.ihp * x->in.iwp;
+    float *d = x->dst + n * s->oc * x->P + p0;
+    for (long k0 = 0; k0 < x->K; k0 += x->kc) {
+        const long kc = min_l(x->kc, x->K - k0);
+        for (long k = 0; k < kc; k++) {
+            im2col_row(s, &x->in, img, k0 + k, x->pv, v0, v1, panel + k * NR);
+            if (v1 - v0 < 2) /* computed, never stored: keep it finite */
+                vec_store(panel + k * NR + VL, vec_zero());
+        }
         for (long b = 0; b < x->nb; b++) {
             const long o0 = gs_conv_block_start(s->oc, x->nb, b), o1 = gs_conv_block_start(s->oc, x->nb, b + 1);
-            tile((int)(o1 - o0), 0, x->K, x->apack + o0 * x->K, col + j, x->ch.ld, d + o0 * x->P + j, x->P,
-                 x->bias ? x->bias + o0 : NULL, nr);
+            tile((int)(o1 - o0), 0, kc, x->apack + o0 * x->K + k0 * (o1 - o0), panel, NR, d + o0 * x->P, x->P,
+                 x->bias ? x->bias + o0 : NULL, k0 > 0, nr);
         }
     }
 }
@@ -221,80 +286,93 @@ static void fwd_chunk(const fwd_ctx_t *x, long unit, float *col)
 static gs_status_t conv_fwd_tpl(const gs_conv_shape_t *s, const float *src, const float *wei, const float *bias,
                                 float *dst)
 {
-    fwd_ctx_t x = {.s = s, .src = src, .src_end = src + s->mb * s->ic * s->ih * s->iw, .bias = bias, .dst = dst};
+    fwd_ctx_t x = {.s = s, .bias = bias, .dst = dst};
     x.K = s->ic * s->kh * s->kw;
     x.P = s->oh * s->ow;
     x.nb = gs_conv_nblocks(s->oc, MR_MAX);
-    x.ch = gs_conv_plan_chunks(s, x.K, NR, gs_conv_col_budget());
-    const long units = s->mb * x.ch.per_image, col_elems = x.K * x.ch.ld + VL;
+    x.kc = max_l(1, gs_conv_l1_budget() / NR);
+    x.tiles = (x.P + NR - 1) / NR;
+    const long units = s->mb * x.tiles, panel_elems = min_l(x.kc, x.K) * NR;
     const int nt = gs_conv_threads(2.0 * (double)s->mb * (double)(s->oc * x.P) * (double)x.K, units);
     float *apack = gs_alloc((size_t)(s->oc * x.K) * sizeof(float));
-    float *cols = gs_alloc((size_t)(nt * col_elems) * sizeof(float));
-    if (!apack || !cols) {
-        gs_free(apack);
-        gs_free(cols);
-        return gs_error(GS_ENOMEM, "conv_fwd: cannot allocate %ld floats of packed weights and im2col",
-                        s->oc * x.K + nt * col_elems);
-    }
-    for (long b = 0; b < x.nb; b++) {
-        const long o0 = gs_conv_block_start(s->oc, x.nb, b), o1 = gs_conv_block_start(s->oc, x.nb, b + 1);
-        pack_block(wei, x.K, 1, o0, o1, x.K, apack + o0 * x.K);
-    }
-    x.apack = apack;
+    float *panels = gs_alloc((size_t)(nt * panel_elems) * sizeof(float));
+    pxvec_t *pv = malloc((size_t)(x.tiles * 2) * sizeof(pxvec_t));
+    float *padded = NULL;
+    gs_status_t st = apack && panels && pv ? im2col_src_init(s, src, nt, &x.in, &padded)
+                                           : gs_error(GS_ENOMEM, "conv_fwd: cannot allocate %ld floats of packed "
+                                                      "weights and im2col panels", s->oc * x.K + nt * panel_elems);
+    if (st == GS_OK) {
+        /* Within a block the weights of each panel's kc rows are contiguous: block-major, then k. */
+        for (long b = 0; b < x.nb; b++) {
+            const long o0 = gs_conv_block_start(s->oc, x.nb, b), o1 = gs_conv_block_start(s->oc, x.nb, b + 1);
+            pack_block(wei, x.K, 1, o0, o1, x.K, apack + o0 * x.K);
+        }
+        make_pxvecs(s, x.in.iwp, x.P, pv);
+        x.apack = apack;
+        x.pv = pv;
 #pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        float *col = cols + omp_get_thread_num() * col_elems;
+        {
+            float *panel = panels + omp_get_thread_num() * panel_elems;
 #pragma omp for schedule(static)
-        for (long u = 0; u < units; u++)
-            fwd_chunk(&x, u, col);
+            for (long u = 0; u < units; u++)
+                fwd_tile(&x, u, panel);
+        }
     }
     gs_free(apack);
-    gs_free(cols);
-    return GS_OK;
+    gs_free(panels);
+    gs_free(padded);
+    free(pv);
+    return st;
 }
 
 /* ---- Backward data ---- */
 
-/* Adds chunk [y0, y1)'s colgrad (rows of channels [c0, c1)) onto diff_src of one image. With unit
- * strides, a gather: each vector of a diff_src row sums, in registers, every (ky, kx) tap that
- * lands on it, so each element is loaded and stored once per chunk. */
+/* Adds chunk [y0, y1)'s colgrad (rows of channels [c0, c1), ld apart) onto diff_src of one image,
+ * unit strides. Each vector of a diff_src row sums, in registers, every (ky, kx) tap that lands on
+ * it, so each element is loaded and stored once per chunk. Lane l of the vector at column x0 takes
+ * output column x0 + l + pw - kx from tap kx: the lanes where that is in [0, ow) form a mask that
+ * depends on (x0, kx) only, computed once per vector. */
 static void col2im_unit(const gs_conv_shape_t *s, const float *col, long ld, long y0, long y1, long c0, long c1,
                         float *dsrc)
 {
     const long khw = s->kh * s->kw, ihw = s->ih * s->iw;
     const long iy_lo = max_l(0, y0 - s->ph), iy_hi = min_l(s->ih, y1 - 1 - s->ph + s->kh);
-    for (long c = c0; c < c1; c++) {
-        const float *cc = col + (c - c0) * khw * ld;
-        for (long iy = iy_lo; iy < iy_hi; iy++) {
-            for (long x0 = 0; x0 < s->iw; x0 += VL) {
-                const int nx = (int)min_l(VL, s->iw - x0);
+    for (long x0 = 0; x0 < s->iw; x0 += VL) {
+        const int nx = (int)min_l(VL, s->iw - x0);
+        const vmask_t out_mask = vec_mask(0, nx);
+        vmask_t tap[KW_MASKS_MAX];
+        long kx_lo = s->kw, kx_hi = 0; /* the taps that reach this vector at all */
+        for (long kx = 0; kx < s->kw; kx++) {
+            const int lo = (int)max_l(0, kx - s->pw - x0), hi = (int)min_l(nx, kx - s->pw + s->ow - x0);
+            tap[kx] = vec_mask(lo, hi > lo ? hi : lo);
+            if (hi > lo) {
+                kx_lo = min_l(kx_lo, kx);
+                kx_hi = kx + 1;
+            }
+        }
+        for (long c = c0; c < c1; c++) {
+            const float *cc = col + (c - c0) * khw * ld + x0 + s->pw;
+            for (long iy = iy_lo; iy < iy_hi; iy++) {
                 float *out = dsrc + c * ihw + iy * s->iw + x0;
-                vec_t acc = nx == VL ? vec_load(out) : vec_load_lanes(out, 0, nx);
+                vec_t acc = nx == VL ? vec_load(out) : vec_load_mask(out, out_mask);
                 for (long ky = 0; ky < s->kh; ky++) {
                     const long oy = iy + s->ph - ky;
                     if (oy < y0 || oy >= y1)
                         continue;
-                    const float *crow = cc + ky * s->kw * ld + (oy - y0) * s->ow + x0 + s->pw;
-                    for (long kx = 0; kx < s->kw; kx++) {
-                        /* Lane l is input column x0 + l, output column x0 + l + pw - kx. */
-                        const int lo = (int)max_l(0, kx - s->pw - x0);
-                        const int hi = (int)min_l(nx, kx - s->pw + s->ow - x0);
-                        if (lo >= hi)
-                            continue;
-                        const float *p = crow + kx * ld - kx;
-                        acc = vec_add(acc, lo == 0 && hi == VL ? vec_load(p) : vec_load_lanes(p, lo, hi));
-                    }
+                    const float *crow = cc + ky * s->kw * ld + (oy - y0) * s->ow;
+                    for (long kx = kx_lo; kx < kx_hi; kx++)
+                        acc = vec_add(acc, vec_load_mask(crow + kx * ld - kx, tap[kx]));
                 }
                 if (nx == VL)
                     vec_store(out, acc);
                 else
-                    vec_store_lanes(out, acc, 0, nx);
+                    vec_store_mask(out, acc, out_mask);
             }
         }
     }
 }
 
-/* Any stride: a scatter, element by element. */
+/* Any stride or kernel width: a scatter, element by element. */
 static void col2im_strided(const gs_conv_shape_t *s, const float *col, long ld, long y0, long y1, long c0, long c1,
                            float *dsrc)
 {
@@ -327,8 +405,8 @@ typedef struct {
     gs_conv_chunks_t ch;
 } bwd_data_ctx_t;
 
-/* Rows [m0, m1) of wei^T belong to channel group g; they are cut into blocks of at most MR_MAX. */
-static void group_rows(const bwd_data_ctx_t *x, long g, long *c0, long *c1)
+/* The input channels of group g. */
+static void group_channels(const bwd_data_ctx_t *x, long g, long *c0, long *c1)
 {
     *c0 = gs_conv_block_start(x->s->ic, x->groups, g);
     *c1 = gs_conv_block_start(x->s->ic, x->groups, g + 1);
@@ -339,7 +417,7 @@ static void bwd_data_unit(const bwd_data_ctx_t *x, long unit, float *col)
     const gs_conv_shape_t *s = x->s;
     const long n = unit / x->groups, khw = s->kh * s->kw;
     long c0, c1;
-    group_rows(x, unit % x->groups, &c0, &c1);
+    group_channels(x, unit % x->groups, &c0, &c1);
     const long m0 = c0 * khw, rows = (c1 - c0) * khw, nb = gs_conv_nblocks(rows, MR_MAX);
     float *dsrc = x->diff_src + n * s->ic * s->ih * s->iw;
     const float *dd = x->diff_dst + n * s->oc * x->P;
@@ -351,10 +429,10 @@ static void bwd_data_unit(const bwd_data_ctx_t *x, long unit, float *col)
             for (long b = 0; b < nb; b++) {
                 const long r0 = gs_conv_block_start(rows, nb, b), r1 = gs_conv_block_start(rows, nb, b + 1);
                 tile((int)(r1 - r0), nr < NR, s->oc, x->apack + (m0 + r0) * s->oc, dd + y0 * s->ow + j, x->P,
-                     col + r0 * x->ch.ld + j, x->ch.ld, NULL, nr);
+                     col + r0 * x->ch.ld + j, x->ch.ld, NULL, 0, nr);
             }
         }
-        if (s->sh == 1 && s->sw == 1)
+        if (s->sh == 1 && s->sw == 1 && s->kw <= KW_MASKS_MAX)
             col2im_unit(s, col, x->ch.ld, y0, y1, c0, c1, dsrc);
         else
             col2im_strided(s, col, x->ch.ld, y0, y1, c0, c1, dsrc);
@@ -370,11 +448,11 @@ static gs_status_t conv_bwd_data_tpl(const gs_conv_shape_t *s, const float *diff
     x.P = s->oh * s->ow;
     const double flops = 2.0 * (double)s->mb * (double)(s->oc * x.P) * (double)x.K;
     /* Images are the natural unit (each owns its diff_src); fewer images than threads split the
-     * input channels instead, as each channel's diff_src rows come from its own colgrad rows. */
+     * input channels instead, as each channel's diff_src comes from its own colgrad rows. */
     const long nt_max = gs_conv_threads(flops, s->mb * s->ic);
     x.groups = s->mb >= nt_max ? 1 : min_l(s->ic, (nt_max + s->mb - 1) / s->mb);
     const long max_rows = (s->ic + x.groups - 1) / x.groups * khw;
-    x.ch = gs_conv_plan_chunks(s, max_rows, NR, gs_conv_col_budget());
+    x.ch = gs_conv_plan_chunks(s, max_rows, NR, gs_conv_l2_budget());
     const long units = s->mb * x.groups, col_elems = max_rows * x.ch.ld + VL;
     const int nt = gs_conv_threads(flops, units);
     float *apack = gs_alloc((size_t)(s->oc * x.K) * sizeof(float));
@@ -387,7 +465,7 @@ static gs_status_t conv_bwd_data_tpl(const gs_conv_shape_t *s, const float *diff
     }
     for (long g = 0; g < x.groups; g++) {
         long c0, c1;
-        group_rows(&x, g, &c0, &c1);
+        group_channels(&x, g, &c0, &c1);
         const long rows = (c1 - c0) * khw, nb = gs_conv_nblocks(rows, MR_MAX);
         for (long b = 0; b < nb; b++) {
             const long r0 = c0 * khw + gs_conv_block_start(rows, nb, b);
@@ -410,25 +488,33 @@ static gs_status_t conv_bwd_data_tpl(const gs_conv_shape_t *s, const float *diff
 
 /* ---- Backward weights ---- */
 
-/* One im2col chunk of a batch: its diff_dst rows start at dd (rows P apart), its pixels npx. */
+/* One chunk of output rows of a batch: its diff_dst rows (P apart), pixels, where its im2col taps
+ * start (image plane stack + y0*sh*iwp) and its pixel vectors. */
 typedef struct {
-    const float *dd, *col;
+    const float *dd, *x;
+    const pxvec_t *pv;
     long npx;
 } batch_item_t;
 
-/* acc[r][c] += sum over the items' pixels of dd row r * col row c, rows clamped to the last valid
- * one (an edge block repeats it; the repeat is not stored). */
-TPL void dot_tile(const batch_item_t *items, long nitems, long P, long ld, long r0, long rmax, long c0, long cmax,
-                  vec_t acc[DR][DC])
+/* dw[o][k] += sum over the items' pixels of diff_dst row o * im2col row k, for the DR x DC block at
+ * (r0, c0). The batch's im2col rows of this block are in kbuf: item q's row c at (q*DC + c)*ldq
+ * (rows past the last valid k repeat it). Rows past the last output channel repeat it too; repeats
+ * are not stored. The accumulators live in registers across all items and are summed across lanes
+ * once at the end. */
+TPL void dot_block(const batch_item_t *items, long nitems, long P, const float *kbuf, long ldq, long K, long r0,
+                   long rmax, long c0, float *dw)
 {
+    vec_t acc[DR][DC];
+#pragma GCC unroll 8
+    for (int r = 0; r < DR; r++)
+#pragma GCC unroll 8
+        for (int c = 0; c < DC; c++)
+            acc[r][c] = vec_zero();
     for (long q = 0; q < nitems; q++) {
-        const float *a[DR], *b[DC];
+        const float *a[DR], *b = kbuf + q * DC * ldq;
 #pragma GCC unroll 8
         for (int r = 0; r < DR; r++)
             a[r] = items[q].dd + min_l(r0 + r, rmax) * P;
-#pragma GCC unroll 8
-        for (int c = 0; c < DC; c++)
-            b[c] = items[q].col + min_l(c0 + c, cmax) * ld;
         const long npx = items[q].npx, full = npx / VL * VL;
         for (long p = 0; p < npx; p += VL) {
             vec_t av[DR];
@@ -437,42 +523,38 @@ TPL void dot_tile(const batch_item_t *items, long nitems, long P, long ld, long 
                 av[r] = p < full ? vec_load(a[r] + p) : vec_load_lanes(a[r] + p, 0, (int)(npx - p));
 #pragma GCC unroll 8
             for (int c = 0; c < DC; c++) {
-                const vec_t bv = vec_load(b[c] + p); /* zero past npx, up to ld */
+                const vec_t bv = vec_load(b + c * ldq + p); /* zero past npx, up to ldq */
 #pragma GCC unroll 8
                 for (int r = 0; r < DR; r++)
                     acc[r][c] = vec_fma(av[r], bv, acc[r][c]);
             }
         }
     }
+    const long nr = min_l(DR, rmax + 1 - r0), nc = min_l(DC, K - c0);
+#pragma GCC unroll 8
+    for (int r = 0; r < DR; r++)
+#pragma GCC unroll 8
+        for (int c = 0; c < DC; c++)
+            if (r < nr && c < nc)
+                dw[(r0 + r) * K + c0 + c] += vec_hsum(acc[r][c]);
 }
 
-/* dw[o][k] += the batch's contribution, DR output channels x DC im2col rows per tile; the DC rows'
- * im2col data of every item stays in L1 while the output channels go by. */
-static void bwd_weights_batch(const gs_conv_shape_t *s, const batch_item_t *items, long nitems, long ld, float *dw)
-{
-    const long K = s->ic * s->kh * s->kw, P = s->oh * s->ow;
-    for (long c0 = 0; c0 < K; c0 += DC) {
-        for (long r0 = 0; r0 < s->oc; r0 += DR) {
-            vec_t acc[DR][DC];
-            for (int r = 0; r < DR; r++)
-                for (int c = 0; c < DC; c++)
-                    acc[r][c] = vec_zero();
-            dot_tile(items, nitems, P, ld, r0, s->oc - 1, c0, K - 1, acc);
-            for (long r = 0; r < min_l(DR, s->oc - r0); r++)
-                for (long c = 0; c < min_l(DC, K - c0); c++)
-                    dw[(r0 + r) * K + c0 + c] += vec_hsum(acc[r][c]);
-        }
-    }
-}
+typedef struct {
+    const gs_conv_shape_t *s;
+    im2col_src_t in;
+    const pxvec_t *pv_full, *pv_last; /* pixel vectors of a whole chunk, and of an image's last chunk */
+    const float *diff_dst;
+    long K, P, items, batch, ldq;
+    gs_conv_chunks_t ch;
+} bwd_weights_ctx_t;
 
 /* db[o] += the sum of the items' diff_dst rows. */
-static void bias_batch(const gs_conv_shape_t *s, const batch_item_t *items, long nitems, float *db)
+static void bias_batch(const bwd_weights_ctx_t *x, const batch_item_t *items, long nitems, float *db)
 {
-    const long P = s->oh * s->ow;
-    for (long o = 0; o < s->oc; o++) {
+    for (long o = 0; o < x->s->oc; o++) {
         vec_t acc = vec_zero();
         for (long q = 0; q < nitems; q++) {
-            const float *d = items[q].dd + o * P;
+            const float *d = items[q].dd + o * x->P;
             long p = 0;
             for (; p + VL <= items[q].npx; p += VL)
                 acc = vec_add(acc, vec_load(d + p));
@@ -483,68 +565,85 @@ static void bias_batch(const gs_conv_shape_t *s, const batch_item_t *items, long
     }
 }
 
-typedef struct {
-    const gs_conv_shape_t *s;
-    const float *src, *src_end, *diff_dst;
-    long K, P, items, batch;
-    gs_conv_chunks_t ch;
-} bwd_weights_ctx_t;
+/* Batch item i: chunk i % per_image of image i / per_image. */
+static batch_item_t batch_item(const bwd_weights_ctx_t *x, long i)
+{
+    const gs_conv_shape_t *s = x->s;
+    const long n = i / x->ch.per_image, y0 = i % x->ch.per_image * x->ch.rows;
+    const long y1 = min_l(y0 + x->ch.rows, s->oh);
+    const float *img = x->in.x + n * s->ic * x->in.ihp * x->in.iwp;
+    return (batch_item_t){x->diff_dst + n * s->oc * x->P + y0 * s->ow, img + y0 * s->sh * x->in.iwp,
+                          y1 - y0 == x->ch.rows ? x->pv_full : x->pv_last, (y1 - y0) * s->ow};
+}
 
-/* Thread t's share of the chunks, in batches: im2col of each, then the batch's dot products into
- * its own dw (and db) accumulators. */
-static void bwd_weights_thread(const bwd_weights_ctx_t *x, int t, int nt, float *cols, float *dw, float *db)
+/* Thread t's share of the chunks, in batches: for each DC im2col rows, build them for every item of
+ * the batch in kbuf (L1), then run every block of output channels over them. */
+static void bwd_weights_thread(const bwd_weights_ctx_t *x, int t, int nt, float *kbuf, float *dw, float *db)
 {
     const gs_conv_shape_t *s = x->s;
     const long first = gs_conv_block_start(x->items, nt, t), last = gs_conv_block_start(x->items, nt, t + 1);
     batch_item_t items[BATCH_MAX];
     for (long i = first; i < last; i += x->batch) {
         const long nitems = min_l(x->batch, last - i);
-        for (long q = 0; q < nitems; q++) {
-            const long n = (i + q) / x->ch.per_image, y0 = (i + q) % x->ch.per_image * x->ch.rows;
-            const long y1 = min_l(y0 + x->ch.rows, s->oh);
-            float *col = cols + q * x->K * x->ch.ld;
-            im2col(s, x->src + n * s->ic * s->ih * s->iw, x->src_end, 0, s->ic, y0, y1, col, x->ch.ld);
-            items[q] = (batch_item_t){x->diff_dst + n * s->oc * x->P + y0 * s->ow, col, (y1 - y0) * s->ow};
+        for (long q = 0; q < nitems; q++)
+            items[q] = batch_item(x, i + q);
+        for (long c0 = 0; c0 < x->K; c0 += DC) {
+            for (long q = 0; q < nitems; q++) {
+                const long nvec = (items[q].npx + VL - 1) / VL;
+                for (long c = 0; c < DC; c++)
+                    im2col_row(s, &x->in, items[q].x, min_l(c0 + c, x->K - 1), items[q].pv, 0, nvec,
+                               kbuf + (q * DC + c) * x->ldq);
+            }
+            for (long r0 = 0; r0 < s->oc; r0 += DR)
+                dot_block(items, nitems, x->P, kbuf, x->ldq, x->K, r0, s->oc - 1, c0, dw);
         }
-        bwd_weights_batch(s, items, nitems, x->ch.ld, dw);
         if (db)
-            bias_batch(s, items, nitems, db);
+            bias_batch(x, items, nitems, db);
     }
 }
 
 static gs_status_t conv_bwd_weights_tpl(const gs_conv_shape_t *s, const float *src, const float *diff_dst,
                                         float *diff_wei, float *diff_bias)
 {
-    bwd_weights_ctx_t x = {.s = s, .src = src, .src_end = src + s->mb * s->ic * s->ih * s->iw, .diff_dst = diff_dst};
+    bwd_weights_ctx_t x = {.s = s, .diff_dst = diff_dst};
     x.K = s->ic * s->kh * s->kw;
     x.P = s->oh * s->ow;
-    const long budget = gs_conv_col_budget();
-    x.ch = gs_conv_plan_chunks(s, x.K, NR, budget);
+    /* A batch's diff_dst rows (all output channels) stay in L2 while its im2col rows come by; DC
+     * im2col rows of the whole batch stay in L1. */
+    const long l2 = gs_conv_l2_budget(), l1 = gs_conv_l1_budget();
+    x.ch = gs_conv_plan_chunks(s, 1, VL, max_l(s->ow, min_l(l2 / s->oc, l1 / DC)));
+    x.ldq = gs_conv_round_up(x.ch.rows * s->ow, VL);
     x.items = s->mb * x.ch.per_image;
-    x.batch = max_l(1, min_l(BATCH_MAX, budget / (x.K * x.ch.ld)));
-    const long col_elems = x.batch * x.K * x.ch.ld + VL, acc_elems = x.K * s->oc + s->oc;
+    x.batch = max_l(1, min_l(BATCH_MAX, min_l(l2 / (s->oc * x.ldq), l1 / (DC * x.ldq))));
+    const long kbuf_elems = x.batch * DC * x.ldq, acc_elems = x.K * s->oc + s->oc, nvec = x.ldq / VL;
     const int nt = gs_conv_threads(2.0 * (double)s->mb * (double)(s->oc * x.P) * (double)x.K, x.items);
     /* One thread accumulates straight into the outputs; several each into their own copy, summed
      * at the end in thread order. */
-    float *cols = gs_alloc((size_t)(nt * col_elems) * sizeof(float));
+    float *kbufs = gs_alloc((size_t)(nt * kbuf_elems) * sizeof(float));
     float *part = nt > 1 ? gs_calloc((size_t)(nt * acc_elems) * sizeof(float)) : NULL;
-    if (!cols || (nt > 1 && !part)) {
-        gs_free(cols);
-        gs_free(part);
-        return gs_error(GS_ENOMEM, "conv_bwd_weights: cannot allocate %ld floats of im2col and partial sums",
-                        nt * (col_elems + acc_elems));
+    pxvec_t *pv = malloc((size_t)(2 * nvec) * sizeof(pxvec_t));
+    float *padded = NULL;
+    gs_status_t st = kbufs && pv && (nt == 1 || part)
+                         ? im2col_src_init(s, src, nt, &x.in, &padded)
+                         : gs_error(GS_ENOMEM, "conv_bwd_weights: cannot allocate %ld floats of im2col and partial "
+                                    "sums", nt * (kbuf_elems + acc_elems));
+    if (st == GS_OK) {
+        make_pxvecs(s, x.in.iwp, x.ch.rows * s->ow, pv);
+        make_pxvecs(s, x.in.iwp, (s->oh % x.ch.rows ? s->oh % x.ch.rows : x.ch.rows) * s->ow, pv + nvec);
+        x.pv_full = pv;
+        x.pv_last = pv + nvec;
     }
-    if (nt == 1) {
+    if (st == GS_OK && nt == 1) {
         memset(diff_wei, 0, (size_t)(x.K * s->oc) * sizeof(float));
         if (diff_bias)
             memset(diff_bias, 0, (size_t)s->oc * sizeof(float));
-        bwd_weights_thread(&x, 0, 1, cols, diff_wei, diff_bias);
-    } else {
+        bwd_weights_thread(&x, 0, 1, kbufs, diff_wei, diff_bias);
+    } else if (st == GS_OK) {
 #pragma omp parallel num_threads(nt)
         {
             const int t = omp_get_thread_num();
             float *dw = part + t * acc_elems;
-            bwd_weights_thread(&x, t, nt, cols + t * col_elems, dw, diff_bias ? dw + x.K * s->oc : NULL);
+            bwd_weights_thread(&x, t, nt, kbufs + t * kbuf_elems, dw, diff_bias ? dw + x.K * s->oc : NULL);
 #pragma omp barrier
 #pragma omp for schedule(static)
             for (long e = 0; e < acc_elems; e++) {
@@ -558,9 +657,11 @@ static gs_status_t conv_bwd_weights_tpl(const gs_conv_shape_t *s, const float *s
             }
         }
     }
-    gs_free(cols);
+    gs_free(kbufs);
     gs_free(part);
-    return GS_OK;
+    gs_free(padded);
+    free(pv);
+    return st;
 }
 
 #endif
