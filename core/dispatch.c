@@ -62,6 +62,11 @@ static void fill_table(gs_impl_t impl, gs_isa_t isa)
     gs_kern.bn_fwd_infer = PICK(impl, isa, gs_bn_fwd_infer_ref, gs_bn_fwd_infer_avx2, gs_bn_fwd_infer_avx512,
                                 gs_bn_fwd_infer_onednn);
     gs_kern.bn_bwd = PICK(impl, isa, gs_bn_bwd_ref, gs_bn_bwd_avx2, gs_bn_bwd_avx512, gs_bn_bwd_onednn);
+    gs_kern.conv_fwd = PICK(impl, isa, gs_conv_fwd_ref, gs_conv_fwd_avx2, gs_conv_fwd_avx512, gs_conv_fwd_onednn);
+    gs_kern.conv_bwd_data = PICK(impl, isa, gs_conv_bwd_data_ref, gs_conv_bwd_data_avx2, gs_conv_bwd_data_avx512,
+                                 gs_conv_bwd_data_onednn);
+    gs_kern.conv_bwd_weights = PICK(impl, isa, gs_conv_bwd_weights_ref, gs_conv_bwd_weights_avx2,
+                                    gs_conv_bwd_weights_avx512, gs_conv_bwd_weights_onednn);
 }
 
 gs_status_t gs_dispatch_init(gs_impl_t impl, int isa)
