@@ -25,8 +25,12 @@ typedef struct {
     float alpha; /* leaky_relu slope, elu alpha, or the beta of the two sigmoid variants */
 } gs_act_t;
 
+/* "sigmoid", "leaky_relu", ...; "?" for a kind out of range. */
 const char *gs_act_name(gs_act_kind_t kind);
+/* The kind named `name`; GS_EINVAL listing the names otherwise. */
 gs_status_t gs_act_parse(const char *name, gs_act_kind_t *kind);
+/* True when the kind's result depends on alpha (leaky_relu, elu and the two sigmoid variants). */
+int gs_act_uses_alpha(gs_act_kind_t kind);
 
 /* y = f(x). */
 typedef gs_status_t gs_act_fwd_fn(gs_act_t act, long n, const float *x, float *y);
@@ -34,8 +38,27 @@ typedef gs_status_t gs_act_fwd_fn(gs_act_t act, long n, const float *x, float *y
  * caller keeps both). */
 typedef gs_status_t gs_act_bwd_fn(gs_act_t act, long n, const float *x, const float *y, const float *dy, float *dx);
 
+/* The public entries: check the arguments, run the dispatched kernel, record it in the profiler
+ * ("act_fwd" / "act_bwd", shape "n<count><kind>[alpha<F>]"). GS_EINVAL (naming the argument) for a
+ * kind out of range, a non-finite alpha, n <= 0, a NULL buffer, y overlapping x other than y == x,
+ * or dx overlapping x or y, or dy other than dx == dy. */
 gs_status_t gs_act_fwd(gs_act_t act, long n, const float *x, float *y);
 gs_status_t gs_act_bwd(gs_act_t act, long n, const float *x, const float *y, const float *dy, float *dx);
+
+/* The same checks, then one given implementation (tests, validation and benchmarks run variants
+ * that are not the dispatched one); no profiling. */
+gs_status_t gs_act_fwd_with(gs_act_fwd_fn *fn, gs_act_t act, long n, const float *x, float *y);
+gs_status_t gs_act_bwd_with(gs_act_bwd_fn *fn, gs_act_t act, long n, const float *x, const float *y,
+                            const float *dy, float *dx);
+
+/* Bytes one call moves per element, STREAM-style (each array read or written once, no write
+ * allocate): forward reads x and writes y (8); backward reads dy, writes dx and reads the one of
+ * x or y the kind's derivative needs (12; identity: 8). The profiler and the benchmarks use it. */
+double gs_act_fwd_bytes_per_elem(gs_act_kind_t kind);
+double gs_act_bwd_bytes_per_elem(gs_act_kind_t kind);
+
+/* "n<count><kind>[alpha<F>]", the profiler's shape and the validate/bench problem string. */
+const char *gs_act_shape(gs_act_t act, long n, char *buf, unsigned long size);
 
 #ifdef GS_AVX512_EMULATED
 #define gs_act_fwd_avx512 gs_act_fwd_avx512_emu

@@ -9,16 +9,32 @@
 
 #include "core/status.h"
 
-/* dlogits may be NULL (evaluation: loss and accuracy only). Labels must be in [0, classes). */
+/* dlogits may be NULL (evaluation: loss and accuracy only). Labels must be in [0, classes). A row's
+ * prediction is the first index of its largest logit. Implementations may assume the checks of
+ * gs_softmax_ce_with passed. */
 typedef gs_status_t gs_softmax_ce_fn(long n, long classes, const float *logits, const int32_t *labels, float *loss,
                                      long *correct, float *dlogits);
 typedef gs_status_t gs_softmax_mse_fn(long n, long classes, const float *logits, const int32_t *labels, float *loss,
                                       long *correct, float *dlogits);
 
+/* The public entries: check the arguments, run the dispatched kernel, record it in the profiler
+ * ("softmax_ce" / "softmax_mse", shape "mb<n>c<classes>"). GS_EINVAL (naming the argument) for
+ * n <= 0, classes <= 0, a NULL logits/labels/loss/correct, a label outside [0, classes) (naming
+ * the row), or dlogits overlapping logits. NaN or Inf logits are not an error: the loss comes out
+ * non-finite, which the training loop reports as divergence. */
 gs_status_t gs_softmax_ce(long n, long classes, const float *logits, const int32_t *labels, float *loss, long *correct,
                           float *dlogits);
 gs_status_t gs_softmax_mse(long n, long classes, const float *logits, const int32_t *labels, float *loss,
                            long *correct, float *dlogits);
+
+/* The same checks, then one given implementation (tests, validation, benchmarks); no profiling. */
+gs_status_t gs_softmax_ce_with(gs_softmax_ce_fn *fn, long n, long classes, const float *logits,
+                               const int32_t *labels, float *loss, long *correct, float *dlogits);
+gs_status_t gs_softmax_mse_with(gs_softmax_mse_fn *fn, long n, long classes, const float *logits,
+                                const int32_t *labels, float *loss, long *correct, float *dlogits);
+
+/* Bytes one call moves, STREAM-style: the logits and labels read, dlogits written when asked for. */
+double gs_softmax_ce_bytes(long n, long classes, int with_grad);
 
 #ifdef GS_AVX512_EMULATED
 #define gs_softmax_ce_avx512 gs_softmax_ce_avx512_emu

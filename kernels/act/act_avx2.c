@@ -1,0 +1,168 @@
+/* AVX2 activations: one 8-float vector op per kind (vmath_avx2.h for exp/expm1/tanh/sigmoid),
+ * mapped over the buffer with a maskload/maskstore tail, OpenMP over cache-line-aligned chunks
+ * above the size where a fork pays. The same ops as act_avx512.c, lane for lane. */
+#include <immintrin.h>
+
+#include "kernels/act/act.h"
+#include "kernels/act/eltwise_par.h"
+#include "kernels/act/vmath_avx2.h"
+
+typedef __m256 fwd_op(__m256 x, __m256 alpha);
+/* x: forward input, y: forward output, dy: incoming gradient. Each op reads only what it needs;
+ * after inlining, the loads of the others are dead and disappear. */
+typedef __m256 bwd_op(__m256 x, __m256 y, __m256 dy, __m256 alpha);
+
+static inline __m256 zero(void) { return _mm256_setzero_ps(); }
+static inline __m256 positive(__m256 x) { return _mm256_cmp_ps(x, zero(), _CMP_GT_OQ); }
+
+/* ---- forward ops ---- */
+static inline __m256 fwd_identity(__m256 x, __m256 a) { (void)a; return x; }
+static inline __m256 fwd_sigmoid(__m256 x, __m256 a) { (void)a; return gs_vmath_sigmoid256(x); }
+static inline __m256 fwd_tanh(__m256 x, __m256 a) { (void)a; return gs_vmath_tanh256(x); }
+/* max(0, x) returns x when x is NaN (the second operand), so NaN propagates. */
+static inline __m256 fwd_relu(__m256 x, __m256 a) { (void)a; return _mm256_max_ps(zero(), x); }
+static inline __m256 fwd_leaky(__m256 x, __m256 a) { return _mm256_blendv_ps(_mm256_mul_ps(a, x), x, positive(x)); }
+static inline __m256 fwd_elu(__m256 x, __m256 a)
+{
+    return _mm256_blendv_ps(_mm256_mul_ps(a, gs_vmath_expm1256(x)), x, positive(x));
+}
+static inline __m256 fwd_sigmoid_linear(__m256 x, __m256 a) { return _mm256_fmadd_ps(a, x, gs_vmath_sigmoid256(x)); }
+
+/* ---- backward ops ---- */
+static inline __m256 bwd_identity(__m256 x, __m256 y, __m256 dy, __m256 a)
+{
+    (void)x, (void)y, (void)a;
+    return dy;
+}
+/* s' = s - s^2 from the output, one rounding (FMA) */
+static inline __m256 bwd_sigmoid(__m256 x, __m256 y, __m256 dy, __m256 a)
+{
+    (void)x, (void)a;
+    return _mm256_mul_ps(dy, _mm256_fnmadd_ps(y, y, y));
+}
+static inline __m256 bwd_sigmoid_modderiv(__m256 x, __m256 y, __m256 dy, __m256 a)
+{
+    (void)x;
+    return _mm256_mul_ps(dy, _mm256_add_ps(_mm256_fnmadd_ps(y, y, y), a));
+}
+static inline __m256 bwd_tanh(__m256 x, __m256 y, __m256 dy, __m256 a)
+{
+    (void)x, (void)a;
+    return _mm256_mul_ps(dy, _mm256_fnmadd_ps(y, y, _mm256_set1_ps(1.0f)));
+}
+static inline __m256 bwd_relu(__m256 x, __m256 y, __m256 dy, __m256 a)
+{
+    (void)y, (void)a;
+    return _mm256_and_ps(positive(x), dy);
+}
+static inline __m256 bwd_leaky(__m256 x, __m256 y, __m256 dy, __m256 a)
+{
+    (void)y;
+    return _mm256_blendv_ps(_mm256_mul_ps(a, dy), dy, positive(x));
+}
+/* alpha e^x from x, not y + alpha from y: reading x instead of y costs the same bytes. */
+static inline __m256 bwd_elu(__m256 x, __m256 y, __m256 dy, __m256 a)
+{
+    (void)y;
+    return _mm256_blendv_ps(_mm256_mul_ps(dy, _mm256_mul_ps(a, gs_vmath_exp256(x))), dy, positive(x));
+}
+/* sigmoid(x) recomputed from x: the output holds sigmoid(x) + alpha x, and recovering sigmoid from
+ * it would cancel; the recomputation reads no more memory than reading y would. */
+static inline __m256 bwd_sigmoid_linear(__m256 x, __m256 y, __m256 dy, __m256 a)
+{
+    (void)y;
+    const __m256 s = gs_vmath_sigmoid256(x);
+    return _mm256_mul_ps(dy, _mm256_add_ps(_mm256_fnmadd_ps(s, s, s), a));
+}
+
+/* ---- maps ---- */
+static inline __m256i tail_mask(long rem)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+GS_VMATH_INLINE void fwd_map(long n, const float *x, float *y, __m256 a, fwd_op *op)
+{
+    long i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, op(_mm256_loadu_ps(x + i), a));
+    if (i < n) {
+        const __m256i m = tail_mask(n - i);
+        _mm256_maskstore_ps(y + i, m, op(_mm256_maskload_ps(x + i, m), a));
+    }
+}
+
+GS_VMATH_INLINE void bwd_map(long n, const float *x, const float *y, const float *dy, float *dx, __m256 a,
+                             bwd_op *op)
+{
+    long i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dx + i, op(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), _mm256_loadu_ps(dy + i), a));
+    if (i < n) {
+        const __m256i m = tail_mask(n - i);
+        const __m256 vx = _mm256_maskload_ps(x + i, m), vy = _mm256_maskload_ps(y + i, m);
+        _mm256_maskstore_ps(dx + i, m, op(vx, vy, _mm256_maskload_ps(dy + i, m), a));
+    }
+}
+
+static void fwd_chunk(gs_act_t act, long n, const float *x, float *y)
+{
+    const __m256 a = _mm256_set1_ps(act.alpha);
+    switch (act.kind) {
+    case GS_ACT_IDENTITY: fwd_map(n, x, y, a, fwd_identity); break;
+    case GS_ACT_SIGMOID:
+    case GS_ACT_SIGMOID_MODDERIV: fwd_map(n, x, y, a, fwd_sigmoid); break;
+    case GS_ACT_TANH: fwd_map(n, x, y, a, fwd_tanh); break;
+    case GS_ACT_RELU: fwd_map(n, x, y, a, fwd_relu); break;
+    case GS_ACT_LEAKY_RELU: fwd_map(n, x, y, a, fwd_leaky); break;
+    case GS_ACT_ELU: fwd_map(n, x, y, a, fwd_elu); break;
+    case GS_ACT_SIGMOID_LINEAR: fwd_map(n, x, y, a, fwd_sigmoid_linear); break;
+    default: break;
+    }
+}
+
+static void bwd_chunk(gs_act_t act, long n, const float *x, const float *y, const float *dy, float *dx)
+{
+    const __m256 a = _mm256_set1_ps(act.alpha);
+    switch (act.kind) {
+    case GS_ACT_IDENTITY: bwd_map(n, x, y, dy, dx, a, bwd_identity); break;
+    case GS_ACT_SIGMOID: bwd_map(n, x, y, dy, dx, a, bwd_sigmoid); break;
+    case GS_ACT_SIGMOID_MODDERIV: bwd_map(n, x, y, dy, dx, a, bwd_sigmoid_modderiv); break;
+    case GS_ACT_TANH: bwd_map(n, x, y, dy, dx, a, bwd_tanh); break;
+    case GS_ACT_RELU: bwd_map(n, x, y, dy, dx, a, bwd_relu); break;
+    case GS_ACT_LEAKY_RELU: bwd_map(n, x, y, dy, dx, a, bwd_leaky); break;
+    case GS_ACT_ELU: bwd_map(n, x, y, dy, dx, a, bwd_elu); break;
+    case GS_ACT_SIGMOID_LINEAR: bwd_map(n, x, y, dy, dx, a, bwd_sigmoid_linear); break;
+    default: break;
+    }
+}
+
+/* Kinds that evaluate exp per element: worth threads at smaller sizes. */
+static bool math_heavy_fwd(gs_act_kind_t k) { return k != GS_ACT_IDENTITY && k != GS_ACT_RELU && k != GS_ACT_LEAKY_RELU; }
+static bool math_heavy_bwd(gs_act_kind_t k) { return k == GS_ACT_ELU || k == GS_ACT_SIGMOID_LINEAR; }
+
+gs_status_t gs_act_fwd_avx2(gs_act_t act, long n, const float *x, float *y)
+{
+    if (act.kind == GS_ACT_IDENTITY && x == y)
+        return GS_OK;
+#pragma omp parallel if (gs_eltwise_parallel(n, math_heavy_fwd(act.kind)))
+    {
+        long lo, hi;
+        gs_eltwise_range(n, GS_ELTWISE_ALIGN, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        fwd_chunk(act, hi - lo, x + lo, y + lo);
+    }
+    return GS_OK;
+}
+
+gs_status_t gs_act_bwd_avx2(gs_act_t act, long n, const float *x, const float *y, const float *dy, float *dx)
+{
+    if (act.kind == GS_ACT_IDENTITY && dx == dy)
+        return GS_OK;
+#pragma omp parallel if (gs_eltwise_parallel(n, math_heavy_bwd(act.kind)))
+    {
+        long lo, hi;
+        gs_eltwise_range(n, GS_ELTWISE_ALIGN, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        bwd_chunk(act, hi - lo, x + lo, y + lo, dy + lo, dx + lo);
+    }
+    return GS_OK;
+}

@@ -1,0 +1,134 @@
+/* oneDNN engine, per-thread streams, primitive cache and execution for the element-wise references. */
+#include "kernels/act/eltwise_dnnl.h"
+
+#include <pthread.h>
+#include <string.h>
+
+enum { CACHE_SIZE = 256, MAX_ARGS = 8 };
+
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+static dnnl_engine_t engine;
+static dnnl_status_t engine_status;
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    gs_eltdnn_key_t key;
+    dnnl_primitive_t prim;
+} cache[CACHE_SIZE];
+static int cache_used;
+
+/* Streams are not shared between threads that may execute at the same time; each calling thread
+ * keeps its own for the life of the process. */
+static _Thread_local dnnl_stream_t thread_stream;
+
+static void create_engine(void) { engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0); }
+
+gs_status_t gs_eltdnn_error(const char *what, dnnl_status_t st)
+{
+    return gs_error(GS_EBACKEND, "oneDNN %s failed with status %d", what, (int)st);
+}
+
+gs_status_t gs_eltdnn_engine(dnnl_engine_t *out)
+{
+    pthread_once(&engine_once, create_engine);
+    if (engine_status != dnnl_success)
+        return gs_eltdnn_error("dnnl_engine_create", engine_status);
+    *out = engine;
+    return GS_OK;
+}
+
+dnnl_memory_desc_t gs_eltdnn_md(long d0, long d1)
+{
+    dnnl_memory_desc_t md;
+    dnnl_dims_t dims = {d0, d1};
+    dnnl_memory_desc_init_by_tag(&md, d1 ? 2 : 1, dims, dnnl_f32, d1 ? dnnl_ab : dnnl_a);
+    return md;
+}
+
+gs_status_t gs_eltdnn_create(const_dnnl_op_desc_t desc, const_dnnl_primitive_desc_t hint, dnnl_engine_t eng,
+                             dnnl_primitive_t *prim)
+{
+    dnnl_primitive_desc_t pd;
+    dnnl_status_t st = dnnl_primitive_desc_create(&pd, desc, NULL, eng, hint);
+    if (st != dnnl_success)
+        return gs_eltdnn_error("dnnl_primitive_desc_create", st);
+    st = dnnl_primitive_create(prim, pd);
+    dnnl_primitive_desc_destroy(pd);
+    return st == dnnl_success ? GS_OK : gs_eltdnn_error("dnnl_primitive_create", st);
+}
+
+static int find(const gs_eltdnn_key_t *key)
+{
+    for (int i = 0; i < cache_used; i++)
+        if (memcmp(&cache[i].key, key, sizeof *key) == 0)
+            return i;
+    return -1;
+}
+
+gs_status_t gs_eltdnn_get(const gs_eltdnn_key_t *key, gs_eltdnn_build_fn *build, dnnl_primitive_t *prim, int *owned)
+{
+    dnnl_engine_t eng = NULL;
+    gs_status_t st = gs_eltdnn_engine(&eng);
+    if (st != GS_OK)
+        return st;
+    /* memcmp compares padding too: callers build keys from a zeroed struct */
+    pthread_mutex_lock(&cache_lock);
+    int i = find(key);
+    *owned = 0;
+    if (i >= 0) {
+        *prim = cache[i].prim;
+    } else {
+        st = build(key, eng, prim);
+        if (st == GS_OK && cache_used < CACHE_SIZE) {
+            cache[cache_used].key = *key;
+            cache[cache_used++].prim = *prim;
+        } else if (st == GS_OK) {
+            *owned = 1;
+        }
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return st;
+}
+
+static gs_status_t thread_stream_get(dnnl_stream_t *s)
+{
+    if (!thread_stream) {
+        dnnl_engine_t eng = NULL;
+        gs_status_t st = gs_eltdnn_engine(&eng);
+        if (st != GS_OK)
+            return st;
+        dnnl_status_t ds = dnnl_stream_create(&thread_stream, eng, dnnl_stream_default_flags);
+        if (ds != dnnl_success)
+            return gs_eltdnn_error("dnnl_stream_create", ds);
+    }
+    *s = thread_stream;
+    return GS_OK;
+}
+
+gs_status_t gs_eltdnn_run(dnnl_primitive_t prim, int nargs, const gs_eltdnn_arg_t *args)
+{
+    dnnl_stream_t s = NULL;
+    dnnl_engine_t eng = NULL;
+    gs_status_t st = thread_stream_get(&s);
+    if (st == GS_OK)
+        st = gs_eltdnn_engine(&eng);
+    if (st != GS_OK || nargs > MAX_ARGS)
+        return st != GS_OK ? st : gs_error(GS_EINVAL, "oneDNN execute: %d arguments, at most %d", nargs, MAX_ARGS);
+    dnnl_exec_arg_t exec[MAX_ARGS];
+    dnnl_memory_t mem[MAX_ARGS] = {0};
+    dnnl_status_t ds = dnnl_success;
+    int made = 0;
+    for (; made < nargs && ds == dnnl_success; made++) {
+        /* oneDNN takes a non-const handle; inputs are only read */
+        ds = dnnl_memory_create(&mem[made], &args[made].md, eng, (void *)args[made].data);
+        exec[made] = (dnnl_exec_arg_t){args[made].arg, mem[made]};
+    }
+    if (ds == dnnl_success)
+        ds = dnnl_primitive_execute(prim, s, nargs, exec);
+    if (ds == dnnl_success)
+        ds = dnnl_stream_wait(s);
+    for (int i = 0; i < nargs; i++)
+        if (mem[i])
+            dnnl_memory_destroy(mem[i]);
+    return ds == dnnl_success ? GS_OK : gs_eltdnn_error("execute", ds);
+}

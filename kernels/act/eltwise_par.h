@@ -1,0 +1,34 @@
+/* How the element-wise kernels (activations, optimizer updates) split a buffer over OpenMP threads:
+ * only above a size where the fork/join pays, in cache-line-aligned chunks that depend only on
+ * (n, thread, thread count), so no two threads share a line of output. */
+#ifndef GS_ELTWISE_PAR_H
+#define GS_ELTWISE_PAR_H
+
+#include <omp.h>
+#include <stdbool.h>
+
+/* Floats below which one thread does the whole buffer. A fork/join costs about 1-2 us with a warm
+ * OpenMP pool; streaming kernels (relu, SGD: ~8-12 bytes per float at L2 speed) need ~64K floats
+ * to amortise it, kernels that evaluate exp per element (sigmoid, tanh, ELU) about 16K. */
+#define GS_ELTWISE_PARALLEL_MIN_STREAM 65536L
+#define GS_ELTWISE_PARALLEL_MIN_MATH 16384L
+
+/* One cache line of floats: chunk boundaries fall on multiples of it. */
+#define GS_ELTWISE_ALIGN 16L
+
+static inline bool gs_eltwise_parallel(long n, bool math_heavy)
+{
+    return omp_get_max_threads() > 1 &&
+           n >= (math_heavy ? GS_ELTWISE_PARALLEL_MIN_MATH : GS_ELTWISE_PARALLEL_MIN_STREAM);
+}
+
+/* [*lo, *hi) of thread t among nt over n elements, in whole multiples of `align` but the last. */
+static inline void gs_eltwise_range(long n, long align, int t, int nt, long *lo, long *hi)
+{
+    const long blocks = (n + align - 1) / align;
+    const long b0 = blocks * t / nt, b1 = blocks * (t + 1) / nt;
+    *lo = b0 * align < n ? b0 * align : n;
+    *hi = b1 * align < n ? b1 * align : n;
+}
+
+#endif

@@ -1,0 +1,64 @@
+/* Deterministic row-block driver of the vectorized softmax losses. */
+#include "kernels/softmax_ce/softmax_ce_rows.h"
+
+#include <omp.h>
+#include <stdlib.h>
+
+/* Rows per chunk (a multiple of the 16-row log blocks), and the logits count below which one
+ * thread does everything: the scenarios' batches (64 or 256 rows of 10) are far below it, where a
+ * fork would cost more than the whole loss. */
+#define ROWS_PER_CHUNK 1024L
+#define PARALLEL_MIN_LOGITS 65536L
+#define STACK_CHUNKS 64
+
+gs_softmax_rows_t gs_softmax_rows_job(long n, long c, const float *x, const int32_t *y, float *dx)
+{
+    return (gs_softmax_rows_t){n, c, x, y, dx, 1.0f / (float)n, (float)(2.0 / ((double)n * (double)c))};
+}
+
+void gs_softmax_rows_tally(const gs_softmax_row_t *r, const float *terms, int nb, const int32_t *y, double *loss,
+                           long *hits)
+{
+    for (int b = 0; b < nb; b++) {
+        *loss += (double)terms[b];
+        *hits += r[b].argmax == (long)y[b] && r[b].s == r[b].s;
+    }
+}
+
+gs_status_t gs_softmax_rows_run(const gs_softmax_rows_t *job, gs_softmax_rows_fn *fn, int mse, float *loss,
+                                long *correct)
+{
+    const long nchunks = (job->n + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+    double stack_loss[STACK_CHUNKS], *part = stack_loss;
+    long stack_hits[STACK_CHUNKS], *hits = stack_hits;
+    if (nchunks > STACK_CHUNKS) {
+        part = malloc((size_t)nchunks * sizeof *part);
+        hits = malloc((size_t)nchunks * sizeof *hits);
+        if (!part || !hits) {
+            free(part);
+            free(hits);
+            return gs_error(GS_ENOMEM, "softmax: cannot allocate %ld chunk sums", nchunks);
+        }
+    }
+    const int parallel = job->n * job->c >= PARALLEL_MIN_LOGITS && nchunks > 1 && omp_get_max_threads() > 1;
+#pragma omp parallel for schedule(static) if (parallel)
+    for (long k = 0; k < nchunks; k++) {
+        const long r0 = k * ROWS_PER_CHUNK, r1 = r0 + ROWS_PER_CHUNK < job->n ? r0 + ROWS_PER_CHUNK : job->n;
+        part[k] = 0.0;
+        hits[k] = 0;
+        fn(job, r0, r1, &part[k], &hits[k]);
+    }
+    double total = 0.0;
+    long hit = 0;
+    for (long k = 0; k < nchunks; k++) {
+        total += part[k];
+        hit += hits[k];
+    }
+    if (part != stack_loss) {
+        free(part);
+        free(hits);
+    }
+    *loss = (float)(mse ? total / ((double)job->n * (double)job->c) : total / (double)job->n);
+    *correct = hit;
+    return GS_OK;
+}
