@@ -1,4 +1,4 @@
-/* Summary of a `gradscope bench gemm` run, parsed back from Google Benchmark's JSON with cJSON. */
+/* Summary of a `gradscope bench <op>` run, parsed back from Google Benchmark's JSON with cJSON. */
 #include "harness/bench_summary.h"
 
 #include <cjson/cJSON.h>
@@ -8,21 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_ROWS = 256, N_IMPLS = 6, FIRST_PEER = 3 };
+enum { MAX_ROWS = 256, MAX_IMPLS = 12, N_OURS = 3 };
 
-/* Column order: ours (by ISA) first, then the libraries; the index FIRST_PEER splits them. */
-static const char *const impl_names[N_IMPLS] = {"scalar", "avx2", "avx512", "onednn", "openblas", "blis"};
+/* Column order: ours (by ISA) first, then the libraries (oneDNN in any layout, OpenBLAS, BLIS, in
+ * the order they appear); ours/peer compares the fastest of each group. */
+static const char *const our_names[N_OURS] = {"scalar", "avx2", "avx512"};
 
 typedef struct {
-    double gflops; /* NAN when this implementation did not run */
-    bool median;   /* gflops is the median aggregate of repetitions */
+    double rate;   /* GFLOP/s or GB/s; NAN when this implementation did not run */
+    bool median;   /* rate is the median aggregate of repetitions */
     bool error;
 } cell_t;
 
 typedef struct {
-    char shape[64];
+    char shape[64]; /* "<problem>", or "<op>/<problem>" for ops other than gemm */
     int threads;
-    cell_t cells[N_IMPLS];
+    cell_t cells[MAX_IMPLS];
 } row_t;
 
 typedef struct {
@@ -30,7 +31,10 @@ typedef struct {
     int nrows;
     int repetitions; /* behind the medians; 0 when every cell is a single measurement */
     int errors;
-    bool has_impl[N_IMPLS];
+    char impls[MAX_IMPLS][32];
+    int nimpls;
+    bool has_impl[MAX_IMPLS];
+    const char *unit; /* "GFLOP/s" or "GB/s", from the first benchmark with a rate */
 } table_t;
 
 static char *read_text(const char *path)
@@ -60,29 +64,42 @@ static char *read_text(const char *path)
     return buf;
 }
 
-static int impl_index(const char *name)
+/* The column of an implementation, added on first sight (ours at their fixed places). */
+static int impl_index(table_t *t, const char *name)
 {
-    for (int i = 0; i < N_IMPLS; i++)
-        if (strcmp(name, impl_names[i]) == 0)
+    for (int i = 0; i < t->nimpls; i++)
+        if (strcmp(name, t->impls[i]) == 0)
             return i;
-    return -1;
+    if (t->nimpls == 0) {
+        for (int i = 0; i < N_OURS; i++)
+            snprintf(t->impls[i], sizeof t->impls[i], "%s", our_names[i]);
+        t->nimpls = N_OURS;
+        return impl_index(t, name);
+    }
+    if (t->nimpls == MAX_IMPLS || strlen(name) >= sizeof t->impls[0])
+        return -1;
+    snprintf(t->impls[t->nimpls], sizeof t->impls[0], "%s", name);
+    return t->nimpls++;
 }
 
-/* "gemm/<shape>/<impl>/threads:<n>[/real_time]" -> its parts; false for any other name. */
-static bool parse_run_name(const char *run_name, char *shape, size_t cap, int *impl, int *threads)
+/* "<op>/<problem>/<impl>/threads:<n>[/real_time]" -> its parts; false for any other name. GEMM rows
+ * keep their bare problem (the report has always shown them so); other ops show "<op>/<problem>". */
+static bool parse_run_name(table_t *t, const char *run_name, char *shape, size_t cap, int *impl, int *threads)
 {
     char buf[256];
-    if (strncmp(run_name, "gemm/", 5) != 0 || strlen(run_name) >= sizeof buf)
+    if (strlen(run_name) >= sizeof buf)
         return false;
-    strcpy(buf, run_name + 5);
+    strcpy(buf, run_name);
     char *save = NULL;
-    const char *s = strtok_r(buf, "/", &save), *im = strtok_r(NULL, "/", &save);
-    const char *th = strtok_r(NULL, "/", &save);
-    if (!s || !im || !th || strlen(s) >= cap || strncmp(th, "threads:", 8) != 0)
+    const char *op = strtok_r(buf, "/", &save), *s = strtok_r(NULL, "/", &save);
+    const char *im = strtok_r(NULL, "/", &save), *th = strtok_r(NULL, "/", &save);
+    if (!op || !s || !im || !th || strncmp(th, "threads:", 8) != 0)
         return false;
-    *impl = impl_index(im);
+    int len = strcmp(op, "gemm") == 0 ? snprintf(shape, cap, "%s", s) : snprintf(shape, cap, "%s/%s", op, s);
+    if (len < 0 || (size_t)len >= cap)
+        return false;
+    *impl = impl_index(t, im);
     *threads = atoi(th + 8);
-    strcpy(shape, s);
     return *impl >= 0 && *threads > 0;
 }
 
@@ -96,7 +113,7 @@ static row_t *find_row(table_t *t, const char *shape, int threads)
     row_t *r = &t->rows[t->nrows++];
     snprintf(r->shape, sizeof r->shape, "%s", shape);
     r->threads = threads;
-    for (int i = 0; i < N_IMPLS; i++)
+    for (int i = 0; i < MAX_IMPLS; i++)
         r->cells[i] = (cell_t){NAN, false, false};
     return r;
 }
@@ -120,7 +137,7 @@ static void add_entry(table_t *t, const cJSON *b)
     const char *run_name = string_field(b, "run_name");
     char shape[64];
     int impl, threads;
-    if (!run_name || !parse_run_name(run_name, shape, sizeof shape, &impl, &threads))
+    if (!run_name || !parse_run_name(t, run_name, shape, sizeof shape, &impl, &threads))
         return;
     row_t *row = find_row(t, shape, threads);
     if (!row)
@@ -133,15 +150,22 @@ static void add_entry(table_t *t, const cJSON *b)
         return;
     }
     const char *run_type = string_field(b, "run_type"), *agg = string_field(b, "aggregate_name");
-    const double g = number_field(b, "GFLOP/s");
+    double g = number_field(b, "GFLOP/s");
+    const char *unit = "GFLOP/s";
+    if (isnan(g)) {
+        g = number_field(b, "GB/s");
+        unit = "GB/s";
+    }
+    if (!isnan(g) && !t->unit)
+        t->unit = unit;
     if (run_type && strcmp(run_type, "aggregate") == 0) {
         if (agg && strcmp(agg, "median") == 0 && !isnan(g)) {
-            cell->gflops = g;
+            cell->rate = g;
             cell->median = true;
             t->repetitions = (int)number_field(b, "repetitions");
         }
-    } else if (!cell->median && isnan(cell->gflops)) {
-        cell->gflops = g;
+    } else if (!cell->median && isnan(cell->rate)) {
+        cell->rate = g;
     }
 }
 
@@ -150,46 +174,52 @@ static int best_of(const row_t *r, int lo, int hi)
 {
     int best = -1;
     for (int i = lo; i < hi; i++)
-        if (!r->cells[i].error && !isnan(r->cells[i].gflops) &&
-            (best < 0 || r->cells[i].gflops > r->cells[best].gflops))
+        if (!r->cells[i].error && !isnan(r->cells[i].rate) && (best < 0 || r->cells[i].rate > r->cells[best].rate))
             best = i;
     return best;
 }
 
+enum { SHAPE_WIDTH = 34 };
+
+static int column_width(const table_t *t, int i) { return strlen(t->impls[i]) > 9 ? (int)strlen(t->impls[i]) : 9; }
+
 static void print_row(const table_t *t, const row_t *r, FILE *out)
 {
-    fprintf(out, "%-22s %7d", r->shape, r->threads);
-    for (int i = 0; i < N_IMPLS; i++) {
+    fprintf(out, "%-*s %7d", SHAPE_WIDTH, r->shape, r->threads);
+    for (int i = 0; i < t->nimpls; i++) {
         if (!t->has_impl[i])
             continue;
         const cell_t *c = &r->cells[i];
+        const int w = column_width(t, i);
         if (c->error)
-            fprintf(out, " %9s", "ERROR");
-        else if (isnan(c->gflops))
-            fprintf(out, " %9s", "-");
+            fprintf(out, " %*s", w, "ERROR");
+        else if (isnan(c->rate))
+            fprintf(out, " %*s", w, "-");
         else
-            fprintf(out, " %9.1f", c->gflops);
+            fprintf(out, " %*.1f", w, c->rate);
     }
-    const int ours = best_of(r, 0, FIRST_PEER), peer = best_of(r, FIRST_PEER, N_IMPLS);
-    if (ours >= 0 && peer >= 0 && r->cells[peer].gflops > 0)
-        fprintf(out, "  %5.2f (%s vs %s)\n", r->cells[ours].gflops / r->cells[peer].gflops, impl_names[ours],
-                impl_names[peer]);
+    const int ours = best_of(r, 0, N_OURS), peer = best_of(r, N_OURS, t->nimpls);
+    if (ours >= 0 && peer >= 0 && r->cells[peer].rate > 0)
+        fprintf(out, "  %5.2f (%s vs %s)\n", r->cells[ours].rate / r->cells[peer].rate, t->impls[ours],
+                t->impls[peer]);
     else
         fprintf(out, "  %5s\n", "-");
 }
 
 static void print_table(const table_t *t, const char *json_path, FILE *out)
 {
+    const char *unit = t->unit ? t->unit : "GFLOP/s";
     fprintf(out, "\nsummary of %s\n", json_path);
     if (t->repetitions > 0)
-        fprintf(out, "GFLOP/s: median of %d repetitions (Google Benchmark's median aggregate)\n", t->repetitions);
+        fprintf(out, "%s: median of %d repetitions (Google Benchmark's median aggregate)\n", unit, t->repetitions);
     else
-        fprintf(out, "GFLOP/s: one measurement per benchmark (use --benchmark_repetitions=N for medians)\n");
-    fprintf(out, "ours/peer: our fastest kernel / the fastest of oneDNN, OpenBLAS, BLIS on the same row\n\n");
-    fprintf(out, "%-22s %7s", "shape", "threads");
-    for (int i = 0; i < N_IMPLS; i++)
+        fprintf(out, "%s: one measurement per benchmark (use --benchmark_repetitions=N for medians)\n", unit);
+    fprintf(out, "ours/peer: our fastest kernel / the fastest library (oneDNN in any layout, OpenBLAS, BLIS) on "
+                 "the same row\n\n");
+    fprintf(out, "%-*s %7s", SHAPE_WIDTH, "shape", "threads");
+    for (int i = 0; i < t->nimpls; i++)
         if (t->has_impl[i])
-            fprintf(out, " %9s", impl_names[i]);
+            fprintf(out, " %*s", column_width(t, i), t->impls[i]);
     fprintf(out, "  ours/peer\n");
     for (int i = 0; i < t->nrows; i++)
         print_row(t, &t->rows[i], out);

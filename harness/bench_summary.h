@@ -1,4 +1,4 @@
-/* The per-shape comparison printed after `gradscope bench gemm`, read back from Google Benchmark's JSON. */
+/* The per-shape comparison printed after `gradscope bench <op>`, read back from Google Benchmark's JSON. */
 #ifndef GS_BENCH_SUMMARY_H
 #define GS_BENCH_SUMMARY_H
 
@@ -6,7 +6,8 @@
 
 #include "core/status.h"
 
-/* Prints, per shape and thread count, GFLOP/s of each implementation (the median aggregate when
+/* Prints, per shape and thread count, GFLOP/s (or GB/s for memory-bound ops) of each implementation
+ * (columns found in the report: ours per ISA, then the libraries; the median aggregate when
  * repetitions were run, else the single measurement) and ours / best peer. Counts the benchmarks
  * that ended in an error in *n_errors. GS_EIO / GS_EFORMAT when the file cannot be read as a
  * Google Benchmark JSON report. */
