@@ -156,6 +156,7 @@ static const struct {
     gs_validate_op_fn *run;
 } ops[] = {
     {"gemm", gs_validate_op_gemm},
+    {"conv", gs_validate_op_conv},
 };
 enum { NOPS = sizeof ops / sizeof ops[0] };
 

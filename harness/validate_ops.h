@@ -22,5 +22,6 @@ typedef int gs_validate_op_fn(char **problems, int nproblems, const gs_validate_
 const char *gs_validate_op_names(void);
 
 gs_validate_op_fn gs_validate_op_gemm;
+gs_validate_op_fn gs_validate_op_conv;
 
 #endif

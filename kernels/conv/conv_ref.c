@@ -1,6 +1,8 @@
 /* Scalar convolution oracle: the defining sums as direct loops, accumulated in double. */
 #include "kernels/conv/conv.h"
 
+#include <stdlib.h>
+
 /* Each output element is one whole sum computed by one thread in a fixed order, so the oracle gives
  * the same bits at any thread count; the parallel loops only make large validation problems quick. */
 
@@ -36,37 +38,53 @@ gs_status_t gs_conv_fwd_ref(const gs_conv_shape_t *s, const float *src, const fl
     return GS_OK;
 }
 
-/* diff_src(y, x) gathers every output (oy, ox) whose window covers it: oy*sh - ph + ky = y. */
+/* diff_src(n, c) is the sum over (o, ky, kx, oy, ox) of wei * diff_dst scattered to (oy*sh - ph + ky,
+ * ox*sw - pw + kx), accumulated per plane in a double buffer in that fixed order (no division in
+ * the loops, unlike a gather). */
 gs_status_t gs_conv_bwd_data_ref(const gs_conv_shape_t *s, const float *diff_dst, const float *wei, float *diff_src)
 {
     const long ihw = s->ih * s->iw, ohw = s->oh * s->ow, khw = s->kh * s->kw;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (long n = 0; n < s->mb; n++) {
-        for (long c = 0; c < s->ic; c++) {
-            for (long y = 0; y < s->ih; y++) {
-                for (long x = 0; x < s->iw; x++) {
-                    double acc = 0.0;
-                    for (long o = 0; o < s->oc; o++) {
-                        const float *d = diff_dst + (n * s->oc + o) * ohw;
-                        const float *w = wei + (o * s->ic + c) * khw;
-                        for (long ky = 0; ky < s->kh; ky++) {
-                            const long ty = y + s->ph - ky;
-                            if (ty < 0 || ty % s->sh != 0 || ty / s->sh >= s->oh)
-                                continue;
-                            for (long kx = 0; kx < s->kw; kx++) {
-                                const long tx = x + s->pw - kx;
-                                if (tx < 0 || tx % s->sw != 0 || tx / s->sw >= s->ow)
+    gs_status_t st = GS_OK;
+#pragma omp parallel
+    {
+        double *acc = malloc((size_t)ihw * sizeof(double));
+        if (!acc) {
+#pragma omp critical
+            st = gs_error(GS_ENOMEM, "conv_bwd_data_ref: cannot allocate %ld doubles", ihw);
+        }
+#pragma omp for collapse(2) schedule(static)
+        for (long n = 0; n < s->mb; n++) {
+            for (long c = 0; c < s->ic; c++) {
+                if (!acc)
+                    continue;
+                for (long i = 0; i < ihw; i++)
+                    acc[i] = 0.0;
+                for (long o = 0; o < s->oc; o++) {
+                    const float *d = diff_dst + (n * s->oc + o) * ohw;
+                    const float *w = wei + (o * s->ic + c) * khw;
+                    for (long ky = 0; ky < s->kh; ky++) {
+                        for (long kx = 0; kx < s->kw; kx++) {
+                            const double wv = (double)w[ky * s->kw + kx];
+                            for (long oy = 0; oy < s->oh; oy++) {
+                                const long y = oy * s->sh - s->ph + ky;
+                                if (y < 0 || y >= s->ih)
                                     continue;
-                                acc += (double)w[ky * s->kw + kx] * (double)d[(ty / s->sh) * s->ow + tx / s->sw];
+                                for (long ox = 0; ox < s->ow; ox++) {
+                                    const long x = ox * s->sw - s->pw + kx;
+                                    if (x >= 0 && x < s->iw)
+                                        acc[y * s->iw + x] += wv * (double)d[oy * s->ow + ox];
+                                }
                             }
                         }
                     }
-                    diff_src[(n * s->ic + c) * ihw + y * s->iw + x] = (float)acc;
                 }
+                for (long i = 0; i < ihw; i++)
+                    diff_src[(n * s->ic + c) * ihw + i] = (float)acc[i];
             }
         }
+        free(acc);
     }
-    return GS_OK;
+    return st;
 }
 
 gs_status_t gs_conv_bwd_weights_ref(const gs_conv_shape_t *s, const float *src, const float *diff_dst,
