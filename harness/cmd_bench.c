@@ -26,6 +26,7 @@ int gs_cmd_bench(int argc, char **argv)
 
 #include "core/peak.h"
 #include "core/topo.h"
+#include "harness/bench_conv.h"
 #include "harness/bench_gemm.h"
 #include "harness/bench_ops.h"
 #include "harness/bench_peers.h"
@@ -97,6 +98,7 @@ static void gemm_free(void *set)
 /* The benchmarks `bench` knows, by op. */
 static const gs_bench_op_t ops[] = {
     {"gemm", gemm_register, gemm_free},
+    {"conv", gs_bench_conv_register, gs_bench_conv_free},
 };
 enum { NOPS = sizeof ops / sizeof ops[0] };
 
