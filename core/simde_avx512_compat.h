@@ -204,4 +204,9 @@ static inline void gs_compat_mm_mask_storeu_epi8(void *mem, simde__mmask16 k, si
 #define _mm_mask_storeu_epi8(mem, k, a) gs_compat_mm_mask_storeu_epi8((mem), (k), (a))
 #endif
 
+/* SIMDe 0.7.4 emulates vshuff32x4 but aliases only the integer form, so the native name would reach
+ * GCC's AVX-512 intrinsic (a compile error without -mavx512f). */
+#undef _mm512_shuffle_f32x4
+#define _mm512_shuffle_f32x4(a, b, imm8) simde_mm512_shuffle_f32x4((a), (b), (imm8))
+
 #endif

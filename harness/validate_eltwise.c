@@ -125,3 +125,75 @@ int gs_validate_op_act(char **operands, int noperands, const gs_validate_opts_t 
     free(problems);
     return rc;
 }
+
+/* ---- softmax cross-entropy ---- */
+
+static gs_status_t softmax_ce_parse(const char *s, void *out) { return gs_softmax_ce_problem_parse(s, out); }
+static gs_status_t softmax_ce_read(const char *path, void **list, size_t *count)
+{
+    return gs_softmax_ce_problems_read(path, (gs_softmax_ce_problem_t **)list, count);
+}
+static gs_status_t softmax_ce_defaults(void **list, size_t *count)
+{
+    return gs_softmax_ce_problems_default((gs_softmax_ce_problem_t **)list, count);
+}
+
+int gs_validate_op_softmax_ce(char **operands, int noperands, const gs_validate_opts_t *o)
+{
+    static const problem_io_t io = {sizeof(gs_softmax_ce_problem_t), softmax_ce_parse, softmax_ce_read,
+                                    softmax_ce_defaults};
+    void *problems;
+    size_t nproblems;
+    int rc = collect(&io, operands, noperands, o, &problems, &nproblems);
+    if (rc == GS_EXIT_OK)
+        rc = gs_cli_setup(&o->common);
+    if (rc == GS_EXIT_OK) {
+        gs_softmax_ce_impl_t impls[GS_ISA_COUNT];
+        gs_isa_t isas[GS_ISA_COUNT];
+        size_t n = 0;
+        if (o->common.impl == GS_IMPL_ONEDNN)
+            impls[n++] = (gs_softmax_ce_impl_t){"onednn", gs_softmax_ce_onednn, gs_softmax_mse_onednn};
+        else
+            for (int i = 0, ni = chosen_isas(&o->common, isas); i < ni; i++)
+                impls[n++] = gs_softmax_ce_impl_for_isa(isas[i]);
+        int failed = gs_validate_softmax_ce(problems, nproblems, impls, n, (uint64_t)o->seed, stdout, NULL);
+        rc = failed ? GS_EXIT_FAIL : GS_EXIT_OK;
+    }
+    free(problems);
+    return rc;
+}
+
+/* ---- optimizer updates ---- */
+
+static gs_status_t optim_parse(const char *s, void *out) { return gs_optim_problem_parse(s, out); }
+static gs_status_t optim_read(const char *path, void **list, size_t *count)
+{
+    return gs_optim_problems_read(path, (gs_optim_problem_t **)list, count);
+}
+static gs_status_t optim_defaults(void **list, size_t *count)
+{
+    return gs_optim_problems_default((gs_optim_problem_t **)list, count);
+}
+
+/* oneDNN has no optimizers: with --impl onednn the training loop runs the native kernels of the
+ * chosen ISA (see dispatch.h), and those are what is validated. */
+int gs_validate_op_optim(char **operands, int noperands, const gs_validate_opts_t *o)
+{
+    static const problem_io_t io = {sizeof(gs_optim_problem_t), optim_parse, optim_read, optim_defaults};
+    void *problems;
+    size_t nproblems;
+    int rc = collect(&io, operands, noperands, o, &problems, &nproblems);
+    if (rc == GS_EXIT_OK)
+        rc = gs_cli_setup(&o->common);
+    if (rc == GS_EXIT_OK) {
+        gs_optim_impl_t impls[GS_ISA_COUNT];
+        gs_isa_t isas[GS_ISA_COUNT];
+        size_t n = 0;
+        for (int i = 0, ni = chosen_isas(&o->common, isas); i < ni; i++)
+            impls[n++] = gs_optim_impl_for_isa(isas[i]);
+        int failed = gs_validate_optim(problems, nproblems, impls, n, (uint64_t)o->seed, stdout, NULL);
+        rc = failed ? GS_EXIT_FAIL : GS_EXIT_OK;
+    }
+    free(problems);
+    return rc;
+}
