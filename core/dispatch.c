@@ -67,6 +67,16 @@ static void fill_table(gs_impl_t impl, gs_isa_t isa)
                                  gs_conv_bwd_data_onednn);
     gs_kern.conv_bwd_weights = PICK(impl, isa, gs_conv_bwd_weights_ref, gs_conv_bwd_weights_avx2,
                                     gs_conv_bwd_weights_avx512, gs_conv_bwd_weights_onednn);
+    gs_kern.softmax_ce = PICK(impl, isa, gs_softmax_ce_ref, gs_softmax_ce_avx2, gs_softmax_ce_avx512,
+                              gs_softmax_ce_onednn);
+    gs_kern.softmax_mse = PICK(impl, isa, gs_softmax_mse_ref, gs_softmax_mse_avx2, gs_softmax_mse_avx512,
+                               gs_softmax_mse_onednn);
+    gs_kern.act_fwd = PICK(impl, isa, gs_act_fwd_ref, gs_act_fwd_avx2, gs_act_fwd_avx512, gs_act_fwd_onednn);
+    gs_kern.act_bwd = PICK(impl, isa, gs_act_bwd_ref, gs_act_bwd_avx2, gs_act_bwd_avx512, gs_act_bwd_onednn);
+    gs_kern.opt_step = PICK_NATIVE(isa, gs_opt_step_ref, gs_opt_step_avx2, gs_opt_step_avx512);
+    gs_kern.sumsq = PICK_NATIVE(isa, gs_sumsq_ref, gs_sumsq_avx2, gs_sumsq_avx512);
+    gs_kern.scale = PICK_NATIVE(isa, gs_scale_ref, gs_scale_avx2, gs_scale_avx512);
+    gs_kern.add_noise = PICK_NATIVE(isa, gs_add_noise_ref, gs_add_noise_avx2, gs_add_noise_avx512);
 }
 
 gs_status_t gs_dispatch_init(gs_impl_t impl, int isa)
