@@ -157,6 +157,9 @@ static const struct {
 } ops[] = {
     {"gemm", gs_validate_op_gemm},
     {"conv", gs_validate_op_conv},
+    {"act", gs_validate_op_act},
+    {"softmax_ce", gs_validate_op_softmax_ce},
+    {"optim", gs_validate_op_optim},
 };
 enum { NOPS = sizeof ops / sizeof ops[0] };
 

@@ -23,5 +23,8 @@ const char *gs_validate_op_names(void);
 
 gs_validate_op_fn gs_validate_op_gemm;
 gs_validate_op_fn gs_validate_op_conv;
+gs_validate_op_fn gs_validate_op_act;
+gs_validate_op_fn gs_validate_op_softmax_ce;
+gs_validate_op_fn gs_validate_op_optim;
 
 #endif
