@@ -160,6 +160,8 @@ static const struct {
     {"act", gs_validate_op_act},
     {"softmax_ce", gs_validate_op_softmax_ce},
     {"optim", gs_validate_op_optim},
+    {"pool", gs_validate_op_pool},
+    {"bn", gs_validate_op_bn},
 };
 enum { NOPS = sizeof ops / sizeof ops[0] };
 

@@ -27,4 +27,7 @@ gs_validate_op_fn gs_validate_op_act;
 gs_validate_op_fn gs_validate_op_softmax_ce;
 gs_validate_op_fn gs_validate_op_optim;
 
+gs_validate_op_fn gs_validate_op_pool;
+gs_validate_op_fn gs_validate_op_bn;
+
 #endif

@@ -27,6 +27,7 @@ static inline vec_t v_keep_n(vec_t v, long n) { return _mm256_and_ps(v, _mm256_c
 static inline vec_t v_add(vec_t a, vec_t b) { return _mm256_add_ps(a, b); }
 static inline vec_t v_sub(vec_t a, vec_t b) { return _mm256_sub_ps(a, b); }
 static inline vec_t v_mul(vec_t a, vec_t b) { return _mm256_mul_ps(a, b); }
+static inline vec_t v_div(vec_t a, vec_t b) { return _mm256_div_ps(a, b); }
 static inline vec_t v_fmadd(vec_t a, vec_t b, vec_t c) { return _mm256_fmadd_ps(a, b, c); }
 static inline vec_t v_fnmadd(vec_t a, vec_t b, vec_t c) { return _mm256_fnmadd_ps(a, b, c); }
 

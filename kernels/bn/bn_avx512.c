@@ -20,6 +20,7 @@ static inline vec_t v_keep_n(vec_t v, long n) { return _mm512_maskz_mov_ps(lanes
 static inline vec_t v_add(vec_t a, vec_t b) { return _mm512_add_ps(a, b); }
 static inline vec_t v_sub(vec_t a, vec_t b) { return _mm512_sub_ps(a, b); }
 static inline vec_t v_mul(vec_t a, vec_t b) { return _mm512_mul_ps(a, b); }
+static inline vec_t v_div(vec_t a, vec_t b) { return _mm512_div_ps(a, b); }
 static inline vec_t v_fmadd(vec_t a, vec_t b, vec_t c) { return _mm512_fmadd_ps(a, b, c); }
 static inline vec_t v_fnmadd(vec_t a, vec_t b, vec_t c) { return _mm512_fnmadd_ps(a, b, c); }
 static inline float v_sum(vec_t v) { return _mm512_reduce_add_ps(v); }

@@ -4,7 +4,7 @@
  *   vec_t; v_zero(); v_set1(f); v_load(p); v_load_n(p, n) (lanes >= n read nothing and are 0);
  *   v_store(p, v); v_store_n(p, v, n) (writes lanes < n only); v_stream(p, v) (non-temporal store to
  *   a VBYTES-aligned p); v_fence() (orders the streaming stores); v_keep_n(v, n) (zeroes lanes >= n);
- *   v_add, v_sub, v_mul; v_fmadd(a, b, c) = a*b + c; v_fnmadd(a, b, c) = c - a*b; v_sum(v) -> float.
+ *   v_add, v_sub, v_mul, v_div; v_fmadd(a, b, c) = a*b + c; v_fnmadd(a, b, c) = c - a*b; v_sum(v) -> float.
  *
  * Layouts: NCHW (hw > 1) is vectorized along each run of hw floats of one (image, channel), one
  * channel per thread; 2-D (hw = 1) along the channels of a row, rows split between threads.
@@ -326,7 +326,7 @@ static void rows_stats(const float *x, long c, long r0, long r1, bn_acc_t *acc)
             }
             if (r < b)
                 s0 = v_add(s0, v_load_n(x + r * c + j, w));
-            const vec_t m0 = v_mul(v_add(s0, s1), v_set1(1.0f / k));
+            const vec_t m0 = v_div(v_add(s0, s1), v_set1(k)); /* exact when the mean is representable */
             vec_t d1 = v_zero(), d2 = v_zero(), e1 = v_zero(), e2 = v_zero();
             for (r = a; r + 1 < b; r += 2) {
                 const vec_t d = v_keep_n(v_sub(v_load_n(x + r * c + j, w), m0), w);
