@@ -28,8 +28,11 @@ static gs_status_t conv_finish(void *problem, const char *s)
         p->iw = p->ih;
     if (p->kw == 0)
         p->kw = p->kh;
-    if (gs_conv_shape_init(p) != GS_OK)
-        return gs_error(GS_EFORMAT, "conv problem '%.80s': %s", s, gs_error_detail());
+    if (gs_conv_shape_init(p) != GS_OK) {
+        char why[256]; /* gs_error overwrites the detail it would be reading */
+        snprintf(why, sizeof why, "%s", gs_error_detail());
+        return gs_error(GS_EFORMAT, "conv problem '%.80s': %s", s, why);
+    }
     const struct {
         const char *name;
         double elems;
