@@ -99,6 +99,9 @@ static void gemm_free(void *set)
 static const gs_bench_op_t ops[] = {
     {"gemm", gemm_register, gemm_free},
     {"conv", gs_bench_conv_register, gs_bench_conv_free},
+    {"act", gs_bench_act_register, gs_bench_act_free},
+    {"softmax_ce", gs_bench_softmax_ce_register, gs_bench_softmax_ce_free},
+    {"optim", gs_bench_optim_register, gs_bench_optim_free},
 };
 enum { NOPS = sizeof ops / sizeof ops[0] };
 
