@@ -141,16 +141,30 @@ static void bwd_chunk(gs_act_t act, long n, const float *x, const float *y, cons
 static bool math_heavy_fwd(gs_act_kind_t k) { return k != GS_ACT_IDENTITY && k != GS_ACT_RELU && k != GS_ACT_LEAKY_RELU; }
 static bool math_heavy_bwd(gs_act_kind_t k) { return k == GS_ACT_ELU || k == GS_ACT_SIGMOID_LINEAR; }
 
+typedef struct {
+    gs_act_t act;
+    const float *x, *y, *dy;
+    float *out;
+} job_t;
+
+static void fwd_job(void *ctx, long lo, long hi)
+{
+    const job_t *j = ctx;
+    fwd_chunk(j->act, hi - lo, j->x + lo, j->out + lo);
+}
+
+static void bwd_job(void *ctx, long lo, long hi)
+{
+    const job_t *j = ctx;
+    bwd_chunk(j->act, hi - lo, j->x + lo, j->y + lo, j->dy + lo, j->out + lo);
+}
+
 gs_status_t gs_act_fwd_avx2(gs_act_t act, long n, const float *x, float *y)
 {
     if (act.kind == GS_ACT_IDENTITY && x == y)
         return GS_OK;
-#pragma omp parallel if (gs_eltwise_parallel(n, math_heavy_fwd(act.kind)))
-    {
-        long lo, hi;
-        gs_eltwise_range(n, GS_ELTWISE_ALIGN, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
-        fwd_chunk(act, hi - lo, x + lo, y + lo);
-    }
+    job_t j = {act, x, NULL, NULL, y};
+    gs_eltwise_run(n, GS_ELTWISE_ALIGN, math_heavy_fwd(act.kind), fwd_job, &j);
     return GS_OK;
 }
 
@@ -158,11 +172,7 @@ gs_status_t gs_act_bwd_avx2(gs_act_t act, long n, const float *x, const float *y
 {
     if (act.kind == GS_ACT_IDENTITY && dx == dy)
         return GS_OK;
-#pragma omp parallel if (gs_eltwise_parallel(n, math_heavy_bwd(act.kind)))
-    {
-        long lo, hi;
-        gs_eltwise_range(n, GS_ELTWISE_ALIGN, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
-        bwd_chunk(act, hi - lo, x + lo, y + lo, dy + lo, dx + lo);
-    }
+    job_t j = {act, x, y, dy, dx};
+    gs_eltwise_run(n, GS_ELTWISE_ALIGN, math_heavy_bwd(act.kind), bwd_job, &j);
     return GS_OK;
 }

@@ -31,4 +31,24 @@ static inline void gs_eltwise_range(long n, long align, int t, int nt, long *lo,
     *hi = b1 * align < n ? b1 * align : n;
 }
 
+/* One thread's share [lo, hi) of a buffer, with whatever the kernel needs in ctx. */
+typedef void gs_eltwise_chunk_fn(void *ctx, long lo, long hi);
+
+/* Runs fn over [0, n): directly on the calling thread below the threshold (no OpenMP region at all:
+ * even one whose if() clause is false costs about 2 us in libgomp, as much as a 64x128 sigmoid),
+ * else on every thread over chunks aligned to `align` floats. */
+static inline void gs_eltwise_run(long n, long align, bool math_heavy, gs_eltwise_chunk_fn *fn, void *ctx)
+{
+    if (!gs_eltwise_parallel(n, math_heavy)) {
+        fn(ctx, 0, n);
+        return;
+    }
+#pragma omp parallel
+    {
+        long lo, hi;
+        gs_eltwise_range(n, align, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        fn(ctx, lo, hi);
+    }
+}
+
 #endif

@@ -1,7 +1,8 @@
 /* Vectorized exp, expm1, log, tanh, sigmoid and sin/cos(2*pi*u) on 16 floats (AVX-512F), the algorithms
  * of vmath_avx2.h step for step (so both ISAs give bit-identical results; the error bounds there
- * and in vmath.h hold here). Include only from *_avx512.c files: it builds natively and, through
- * core/simd_avx512.h, against SIMDe. No scalef/getexp: SIMDe emulates them through libm. */
+ * and in vmath.h hold here; the one native-only instruction, vscalefps, rounds exactly like the
+ * integer scaling it replaces). Include only from *_avx512.c files: it builds natively and, through
+ * core/simd_avx512.h, against SIMDe. */
 #ifndef GS_VMATH_AVX512_H
 #define GS_VMATH_AVX512_H
 
@@ -10,15 +11,21 @@
 
 #define GS_VMATH_INLINE static inline __attribute__((always_inline))
 
-/* p * 2^n for integral n in [-150, 129], rounded once (see gs_vmath_ldexp256). */
+/* p * 2^n for integral n in [-150, 129], rounded once. Natively one vscalefps; SIMDe emulates that
+ * through exp2f (slow, and wrong at the extremes), so the emulated build takes gs_vmath_ldexp256's
+ * two-step integer scaling, which rounds the same way (both are the exactly rounded product). */
 GS_VMATH_INLINE __m512 gs_vmath_ldexp512(__m512 p, __m512 n)
 {
+#ifdef GS_AVX512_EMULATED
     const __m512i ni = _mm512_cvtps_epi32(n);
     const __m512i n1 = _mm512_srai_epi32(ni, 1), n2 = _mm512_sub_epi32(ni, n1);
     const __m512i bias = _mm512_set1_epi32(127);
     const __m512 s1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n1, bias), 23));
     const __m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n2, bias), 23));
     return _mm512_mul_ps(_mm512_mul_ps(p, s1), s2);
+#else
+    return _mm512_scalef_ps(p, n);
+#endif
 }
 
 /* n = round(x / ln 2) and e^r - 1 = r + r^2 P(r) for the reduced |r| <= ln2 / 2, which both exp

@@ -139,34 +139,49 @@ static coef_t coefs(const gs_opt_t *o, long n, const float *g, long step, gs_sta
     };
 }
 
+typedef struct {
+    const gs_opt_t *opt;
+    const coef_t *k;
+    long n;
+    float *w, *state, *g_out; /* g_out: the buffer scale and add_noise update */
+    const float *g;
+    float scale, std;
+    uint64_t seed, stream;
+} job_t;
+
+static void step_job(void *ctx, long lo, long hi)
+{
+    const job_t *j = ctx;
+    step_range(j->opt->kind, j->k, j->n, j->w, j->g, j->state, lo, hi);
+}
+
 gs_status_t gs_opt_step_avx512(const gs_opt_t *opt, long n, float *w, const float *g, float *state, long step)
 {
     gs_status_t st;
     const coef_t k = coefs(opt, n, g, step, &st);
     if (st != GS_OK)
         return st;
-#pragma omp parallel if (gs_eltwise_parallel(n, false))
-    {
-        long lo, hi;
-        gs_eltwise_range(n, GS_ELTWISE_ALIGN, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
-        step_range(opt->kind, &k, n, w, g, state, lo, hi);
-    }
+    job_t j = {.opt = opt, .k = &k, .n = n, .w = w, .state = state, .g = g};
+    gs_eltwise_run(n, GS_ELTWISE_ALIGN, false, step_job, &j);
     return GS_OK;
+}
+
+static void scale_job(void *ctx, long lo, long hi)
+{
+    const job_t *j = ctx;
+    const __m512 s = _mm512_set1_ps(j->scale);
+    float *g = j->g_out;
+    long i = lo;
+    for (; i + W <= hi; i += W)
+        _mm512_storeu_ps(g + i, _mm512_mul_ps(_mm512_loadu_ps(g + i), s));
+    if (i < hi)
+        _mm512_mask_storeu_ps(g + i, lanes(hi - i), _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes(hi - i), g + i), s));
 }
 
 gs_status_t gs_scale_avx512(long n, float *g, float scale)
 {
-    const __m512 s = _mm512_set1_ps(scale);
-#pragma omp parallel if (gs_eltwise_parallel(n, false))
-    {
-        long lo, hi;
-        gs_eltwise_range(n, GS_ELTWISE_ALIGN, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
-        long i = lo;
-        for (; i + W <= hi; i += W)
-            _mm512_storeu_ps(g + i, _mm512_mul_ps(_mm512_loadu_ps(g + i), s));
-        if (i < hi)
-            _mm512_mask_storeu_ps(g + i, lanes(hi - i), _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes(hi - i), g + i), s));
-    }
+    job_t j = {.g_out = g, .scale = scale};
+    gs_eltwise_run(n, GS_ELTWISE_ALIGN, false, scale_job, &j);
     return GS_OK;
 }
 
@@ -271,13 +286,15 @@ static void noise_range(float *g, float std, uint64_t seed, uint64_t stream, lon
     }
 }
 
+static void noise_job(void *ctx, long lo, long hi)
+{
+    const job_t *j = ctx;
+    noise_range(j->g_out, j->std, j->seed, j->stream, lo, hi);
+}
+
 gs_status_t gs_add_noise_avx512(long n, float *g, float std, uint64_t seed, uint64_t stream)
 {
-#pragma omp parallel if (gs_eltwise_parallel(n, true))
-    {
-        long lo, hi;
-        gs_eltwise_range(n, NOISE_BLOCK, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
-        noise_range(g, std, seed, stream, lo, hi);
-    }
+    job_t j = {.g_out = g, .std = std, .seed = seed, .stream = stream};
+    gs_eltwise_run(n, NOISE_BLOCK, true, noise_job, &j);
     return GS_OK;
 }

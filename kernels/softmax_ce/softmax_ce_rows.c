@@ -25,6 +25,14 @@ void gs_softmax_rows_tally(const gs_softmax_row_t *r, const float *terms, int nb
     }
 }
 
+static void run_chunk(const gs_softmax_rows_t *job, gs_softmax_rows_fn *fn, long k, double *loss, long *hits)
+{
+    const long r0 = k * ROWS_PER_CHUNK, r1 = r0 + ROWS_PER_CHUNK < job->n ? r0 + ROWS_PER_CHUNK : job->n;
+    *loss = 0.0;
+    *hits = 0;
+    fn(job, r0, r1, loss, hits);
+}
+
 gs_status_t gs_softmax_rows_run(const gs_softmax_rows_t *job, gs_softmax_rows_fn *fn, int mse, float *loss,
                                 long *correct)
 {
@@ -41,12 +49,13 @@ gs_status_t gs_softmax_rows_run(const gs_softmax_rows_t *job, gs_softmax_rows_fn
         }
     }
     const int parallel = job->n * job->c >= PARALLEL_MIN_LOGITS && nchunks > 1 && omp_get_max_threads() > 1;
-#pragma omp parallel for schedule(static) if (parallel)
-    for (long k = 0; k < nchunks; k++) {
-        const long r0 = k * ROWS_PER_CHUNK, r1 = r0 + ROWS_PER_CHUNK < job->n ? r0 + ROWS_PER_CHUNK : job->n;
-        part[k] = 0.0;
-        hits[k] = 0;
-        fn(job, r0, r1, &part[k], &hits[k]);
+    if (parallel) {
+#pragma omp parallel for schedule(static)
+        for (long k = 0; k < nchunks; k++)
+            run_chunk(job, fn, k, &part[k], &hits[k]);
+    } else { /* no OpenMP region at all: even an inactive one costs microseconds */
+        for (long k = 0; k < nchunks; k++)
+            run_chunk(job, fn, k, &part[k], &hits[k]);
     }
     double total = 0.0;
     long hit = 0;
