@@ -27,6 +27,7 @@ int gs_cmd_bench(int argc, char **argv)
 #include "core/peak.h"
 #include "core/topo.h"
 #include "harness/bench_conv.h"
+#include "harness/bench_eltwise.h"
 #include "harness/bench_gemm.h"
 #include "harness/bench_ops.h"
 #include "harness/bench_peers.h"
