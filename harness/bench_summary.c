@@ -179,13 +179,20 @@ static int best_of(const row_t *r, int lo, int hi)
     return best;
 }
 
-enum { SHAPE_WIDTH = 34 };
+/* Width of the shape column: the longest shape, at least as wide as the heading. */
+static int shape_width(const table_t *t)
+{
+    int w = 22;
+    for (int i = 0; i < t->nrows; i++)
+        w = (int)strlen(t->rows[i].shape) > w ? (int)strlen(t->rows[i].shape) : w;
+    return w;
+}
 
 static int column_width(const table_t *t, int i) { return strlen(t->impls[i]) > 9 ? (int)strlen(t->impls[i]) : 9; }
 
 static void print_row(const table_t *t, const row_t *r, FILE *out)
 {
-    fprintf(out, "%-*s %7d", SHAPE_WIDTH, r->shape, r->threads);
+    fprintf(out, "%-*s %7d", shape_width(t), r->shape, r->threads);
     for (int i = 0; i < t->nimpls; i++) {
         if (!t->has_impl[i])
             continue;
@@ -216,7 +223,7 @@ static void print_table(const table_t *t, const char *json_path, FILE *out)
         fprintf(out, "%s: one measurement per benchmark (use --benchmark_repetitions=N for medians)\n", unit);
     fprintf(out, "ours/peer: our fastest kernel / the fastest library (oneDNN in any layout, OpenBLAS, BLIS) on "
                  "the same row\n\n");
-    fprintf(out, "%-*s %7s", SHAPE_WIDTH, "shape", "threads");
+    fprintf(out, "%-*s %7s", shape_width(t), "shape", "threads");
     for (int i = 0; i < t->nimpls; i++)
         if (t->has_impl[i])
             fprintf(out, " %*s", column_width(t, i), t->impls[i]);

@@ -26,11 +26,13 @@ int gs_cmd_bench(int argc, char **argv)
 
 #include "core/peak.h"
 #include "core/topo.h"
+#include "harness/bench_bn.h"
 #include "harness/bench_conv.h"
 #include "harness/bench_eltwise.h"
 #include "harness/bench_gemm.h"
 #include "harness/bench_ops.h"
 #include "harness/bench_peers.h"
+#include "harness/bench_pool.h"
 #include "harness/bench_summary.h"
 #include "harness/gbench.h"
 #include "harness/machine.h"
@@ -103,6 +105,8 @@ static const gs_bench_op_t ops[] = {
     {"act", gs_bench_act_register, gs_bench_act_free},
     {"softmax_ce", gs_bench_softmax_ce_register, gs_bench_softmax_ce_free},
     {"optim", gs_bench_optim_register, gs_bench_optim_free},
+    {"pool", gs_bench_pool_register, gs_bench_pool_free},
+    {"bn", gs_bench_bn_register, gs_bench_bn_free},
 };
 enum { NOPS = sizeof ops / sizeof ops[0] };
 

@@ -6,12 +6,13 @@
  *   a VBYTES-aligned p); v_fence() (orders the streaming stores); v_keep_n(v, n) (zeroes lanes >= n);
  *   v_add, v_sub, v_mul, v_div; v_fmadd(a, b, c) = a*b + c; v_fnmadd(a, b, c) = c - a*b; v_sum(v) -> float.
  *
- * Layouts: NCHW (hw > 1) is vectorized along each run of hw floats of one (image, channel), one
- * channel per thread; 2-D (hw = 1) along the channels of a row, rows split between threads.
+ * Layouts: NCHW (hw > 1) is vectorized along each run of hw floats of one (image, channel), groups
+ * of channels split between threads; 2-D (hw = 1) along the channels of a row, rows split between
+ * threads.
  * Variance: blocks of at most BN_CHUNK floats (L1-resident) get two passes, a mean m0 and then
  * s1 = sum(x - m0), s2 = sum((x - m0)^2), so block mean = m0 + s1/k and block M2 = s2 - s1^2/k (the
  * corrected two-pass algorithm); blocks merge with Chan's formula in double. Normalization reads
- * each channel's data once more, from L2 when a channel's slab (NCHW) fits, so DRAM sees x once.
+ * each channel's data once more, from L2 when a channel group's slab (NCHW) fits, so DRAM sees x once.
  * Outputs larger than BN_STREAM_BYTES are written with streaming stores: the next layer would find
  * them evicted anyway, and skipping the read-for-ownership saves a third of the traffic. */
 #ifndef GS_BN_SIMD_H
@@ -121,86 +122,123 @@ static inline void dx_run(const float *p, const float *g, float *d, long len, ve
     }
 }
 
-/* ---- NCHW: channel c's runs are x + i * cstride, i < n, hw floats each ---- */
+/* ---- NCHW: the runs of channel c are x + i * cstride + c * hw (image i < n), hw floats each ----
+ * Channels go in groups of g adjacent ones, whose runs in one image are contiguous (g * hw floats):
+ * with short runs (LeNet's 8x8 maps: 256 bytes) a group reads memory in pieces of ~2 KiB that the
+ * prefetchers follow, instead of jumping a whole image ahead after every 256 bytes. A group's data
+ * of all images (<= BN_GROUP_FLOATS * n floats) is what the passes re-read, from L2. */
 
-static inline float runs_sum(const float *x, long cstride, long hw, long n0, long n1)
+#define BN_GROUP_FLOATS 512L /* a group's runs in one image: 2 KiB */
+#define BN_GROUP_MAX 16
+
+/* Channels per group: runs of ~BN_GROUP_FLOATS together, but at least 4 groups per thread. */
+static inline long bn_group(const gs_bn_shape_t *s, int threads)
 {
-    vec_t a0 = v_zero(), a1 = v_zero(), a2 = v_zero(), a3 = v_zero();
-    for (long i = n0; i < n1; i++) {
-        const float *p = x + i * cstride;
-        long j = 0;
-        for (; j + 4 * VL <= hw; j += 4 * VL) {
-            a0 = v_add(a0, v_load(p + j));
-            a1 = v_add(a1, v_load(p + j + VL));
-            a2 = v_add(a2, v_load(p + j + 2 * VL));
-            a3 = v_add(a3, v_load(p + j + 3 * VL));
-        }
-        for (; j + VL <= hw; j += VL)
-            a0 = v_add(a0, v_load(p + j));
-        if (j < hw)
-            a1 = v_add(a1, v_load_n(p + j, hw - j));
-    }
-    return v_sum(v_add(v_add(a0, a1), v_add(a2, a3)));
+    long g = BN_GROUP_FLOATS / s->hw;
+    g = g < 1 ? 1 : g > BN_GROUP_MAX ? BN_GROUP_MAX : g;
+    if (threads > 1 && s->c / (4L * threads) < g)
+        g = s->c / (4L * threads) > 1 ? s->c / (4L * threads) : 1;
+    return g;
 }
 
-/* s1 = sum(x - m), s2 = sum((x - m)^2) over the runs [n0, n1). */
-static inline void runs_dev(const float *x, long cstride, long hw, long n0, long n1, float m, double *s1, double *s2)
+/* Vector sum of one run of hw floats. */
+static inline vec_t run_vsum(const float *p, long hw)
 {
-    const vec_t vm = v_set1(m);
-    vec_t d1a = v_zero(), d1b = v_zero(), d2a = v_zero(), d2b = v_zero();
-    for (long i = n0; i < n1; i++) {
-        const float *p = x + i * cstride;
-        long j = 0;
-        for (; j + 2 * VL <= hw; j += 2 * VL) {
-            const vec_t da = v_sub(v_load(p + j), vm), db = v_sub(v_load(p + j + VL), vm);
-            d1a = v_add(d1a, da);
-            d2a = v_fmadd(da, da, d2a);
-            d1b = v_add(d1b, db);
-            d2b = v_fmadd(db, db, d2b);
-        }
-        for (; j < hw; j += VL) {
-            const vec_t d = v_keep_n(v_sub(v_load_n(p + j, hw - j), vm), hw - j);
-            d1a = v_add(d1a, d);
-            d2a = v_fmadd(d, d, d2a);
-        }
+    vec_t a0 = v_zero(), a1 = v_zero();
+    long j = 0;
+    for (; j + 2 * VL <= hw; j += 2 * VL) {
+        a0 = v_add(a0, v_load(p + j));
+        a1 = v_add(a1, v_load(p + j + VL));
     }
-    *s1 = (double)v_sum(v_add(d1a, d1b));
-    *s2 = (double)v_sum(v_add(d2a, d2b));
+    if (j + VL <= hw) {
+        a0 = v_add(a0, v_load(p + j));
+        j += VL;
+    }
+    if (j < hw)
+        a1 = v_add(a1, v_load_n(p + j, hw - j));
+    return v_add(a0, a1);
 }
 
-/* Mean and biased variance of channel c (its first run at x). */
-static void channel_stats(const float *x, long cstride, long hw, long n, double *mean, double *var)
+/* d1 += x - m, d2 += (x - m)^2 over one run (two chains: half the latency, half the rounding). */
+static inline void run_vdev(const float *p, long hw, vec_t m, vec_t *d1, vec_t *d2)
 {
-    const long runs = BN_CHUNK / hw > 0 ? BN_CHUNK / hw : 1;
-    bn_acc_t acc = {0.0, 0.0, 0.0};
-    for (long n0 = 0; n0 < n; n0 += runs) {
-        const long n1 = n0 + runs < n ? n0 + runs : n;
-        const double k = (double)(n1 - n0) * (double)hw;
-        const float m0 = (float)(runs_sum(x, cstride, hw, n0, n1) / k);
-        double s1, s2;
-        runs_dev(x, cstride, hw, n0, n1, m0, &s1, &s2);
-        bn_acc_merge(&acc, k, (double)m0 + s1 / k, s2 - s1 * s1 / k);
+    vec_t e1 = v_zero(), e2 = v_zero();
+    long j = 0;
+    for (; j + 2 * VL <= hw; j += 2 * VL) {
+        const vec_t da = v_sub(v_load(p + j), m), db = v_sub(v_load(p + j + VL), m);
+        *d1 = v_add(*d1, da);
+        *d2 = v_fmadd(da, da, *d2);
+        e1 = v_add(e1, db);
+        e2 = v_fmadd(db, db, e2);
     }
-    *mean = acc.mean;
-    *var = acc.m2 / acc.count;
+    for (; j < hw; j += VL) {
+        const vec_t d = v_keep_n(v_sub(v_load_n(p + j, hw - j), m), hw - j);
+        e1 = v_add(e1, d);
+        e2 = v_fmadd(d, d, e2);
+    }
+    *d1 = v_add(*d1, e1);
+    *d2 = v_add(*d2, e2);
+}
+
+/* Mean and biased variance of the g channels whose first run is at x; blocks of whole images. */
+static void group_stats(const float *x, long cstride, long hw, long n, long g, double *mean, double *var)
+{
+    const long imgs = BN_CHUNK / (g * hw) > 0 ? BN_CHUNK / (g * hw) : 1;
+    bn_acc_t acc[BN_GROUP_MAX];
+    vec_t s[BN_GROUP_MAX], d1[BN_GROUP_MAX], d2[BN_GROUP_MAX];
+    float m0[BN_GROUP_MAX];
+    for (long k = 0; k < g; k++)
+        acc[k] = (bn_acc_t){0.0, 0.0, 0.0};
+    for (long n0 = 0; n0 < n; n0 += imgs) {
+        const long n1 = n0 + imgs < n ? n0 + imgs : n;
+        const double cnt = (double)(n1 - n0) * (double)hw;
+        for (long k = 0; k < g; k++)
+            s[k] = v_zero(), d1[k] = v_zero(), d2[k] = v_zero();
+        for (long i = n0; i < n1; i++)
+            for (long k = 0; k < g; k++)
+                s[k] = v_add(s[k], run_vsum(x + i * cstride + k * hw, hw));
+        for (long k = 0; k < g; k++)
+            m0[k] = (float)((double)v_sum(s[k]) / cnt);
+        for (long i = n0; i < n1; i++)
+            for (long k = 0; k < g; k++)
+                run_vdev(x + i * cstride + k * hw, hw, v_set1(m0[k]), &d1[k], &d2[k]);
+        for (long k = 0; k < g; k++) {
+            const double s1 = (double)v_sum(d1[k]), s2 = (double)v_sum(d2[k]);
+            bn_acc_merge(&acc[k], cnt, (double)m0[k] + s1 / cnt, s2 - s1 * s1 / cnt);
+        }
+    }
+    for (long k = 0; k < g; k++) {
+        mean[k] = acc[k].mean;
+        var[k] = acc[k].m2 / acc[k].count;
+    }
 }
 
 static void fwd_train_nchw(const gs_bn_shape_t *s, const float *x, const float *gamma, const float *beta, float *y,
                            float *mean, float *var)
 {
     const long cstride = s->c * s->hw;
-    const int stream = bn_stream(s);
-#pragma omp parallel if (bn_threads(s) > 1)
+    const int threads = bn_threads(s), stream = bn_stream(s);
+    const long g = bn_group(s, threads), groups = (s->c + g - 1) / g;
+#pragma omp parallel if (threads > 1)
     {
 #pragma omp for schedule(static)
-        for (long c = 0; c < s->c; c++) {
-            double mu, v;
-            channel_stats(x + c * s->hw, cstride, s->hw, s->n, &mu, &v);
-            mean[c] = (float)mu;
-            var[c] = (float)v;
-            const vec_t m = v_set1(mean[c]), sc = v_set1(gamma[c] * bn_rsqrt(var[c] + s->eps)), sh = v_set1(beta[c]);
+        for (long q = 0; q < groups; q++) {
+            const long c0 = q * g, gn = s->c - c0 < g ? s->c - c0 : g;
+            double mu[BN_GROUP_MAX], v[BN_GROUP_MAX];
+            vec_t m[BN_GROUP_MAX], sc[BN_GROUP_MAX], sh[BN_GROUP_MAX];
+            group_stats(x + c0 * s->hw, cstride, s->hw, s->n, gn, mu, v);
+            for (long k = 0; k < gn; k++) {
+                mean[c0 + k] = (float)mu[k];
+                var[c0 + k] = (float)v[k];
+                m[k] = v_set1(mean[c0 + k]);
+                sc[k] = v_set1(gamma[c0 + k] * bn_rsqrt(var[c0 + k] + s->eps));
+                sh[k] = v_set1(beta[c0 + k]);
+            }
             for (long i = 0; i < s->n; i++)
-                affine_run(x + i * cstride + c * s->hw, y + i * cstride + c * s->hw, s->hw, m, sc, sh, stream);
+                for (long k = 0; k < gn; k++) {
+                    const long off = i * cstride + (c0 + k) * s->hw;
+                    affine_run(x + off, y + off, s->hw, m[k], sc[k], sh[k], stream);
+                }
         }
         if (stream)
             v_fence();
@@ -226,35 +264,44 @@ static void fwd_infer_nchw(const gs_bn_shape_t *s, const float *x, const float *
     }
 }
 
-/* sum dy and sum dy * (x - mean) over one channel's runs. */
-static void channel_grad_sums(const float *x, const float *dy, long cstride, long hw, long n, float mean, double *sdy,
-                              double *sdyx)
+/* sum dy and sum dy * (x - mean) of the g channels whose first runs are at x and dy: float
+ * vectors per block of images, double across blocks. */
+static void group_grad_sums(const float *x, const float *dy, long cstride, long hw, long n, long g, const float *mean,
+                            double *sdy, double *sdyx)
 {
-    const vec_t vm = v_set1(mean);
-    const long runs = BN_CHUNK / hw > 0 ? BN_CHUNK / hw : 1;
-    *sdy = 0.0;
-    *sdyx = 0.0;
-    for (long n0 = 0; n0 < n; n0 += runs) { /* float partial sums per block, double across blocks */
-        const long n1 = n0 + runs < n ? n0 + runs : n;
-        vec_t ga = v_zero(), gb = v_zero(), ha = v_zero(), hb = v_zero();
-        for (long i = n0; i < n1; i++) {
-            const float *p = x + i * cstride, *g = dy + i * cstride;
-            long j = 0;
-            for (; j + 2 * VL <= hw; j += 2 * VL) {
-                const vec_t g0 = v_load(g + j), g1 = v_load(g + j + VL);
-                ga = v_add(ga, g0);
-                gb = v_add(gb, g1);
-                ha = v_fmadd(g0, v_sub(v_load(p + j), vm), ha);
-                hb = v_fmadd(g1, v_sub(v_load(p + j + VL), vm), hb);
+    const long imgs = BN_CHUNK / (g * hw) > 0 ? BN_CHUNK / (g * hw) : 1;
+    vec_t ga[BN_GROUP_MAX], ha[BN_GROUP_MAX];
+    for (long k = 0; k < g; k++)
+        sdy[k] = 0.0, sdyx[k] = 0.0;
+    for (long n0 = 0; n0 < n; n0 += imgs) {
+        const long n1 = n0 + imgs < n ? n0 + imgs : n;
+        for (long k = 0; k < g; k++)
+            ga[k] = v_zero(), ha[k] = v_zero();
+        for (long i = n0; i < n1; i++)
+            for (long k = 0; k < g; k++) {
+                const float *p = x + i * cstride + k * hw, *d = dy + i * cstride + k * hw;
+                const vec_t vm = v_set1(mean[k]);
+                vec_t gb = v_zero(), hb = v_zero();
+                long j = 0;
+                for (; j + 2 * VL <= hw; j += 2 * VL) {
+                    const vec_t g0 = v_load(d + j), g1 = v_load(d + j + VL);
+                    ga[k] = v_add(ga[k], g0);
+                    gb = v_add(gb, g1);
+                    ha[k] = v_fmadd(g0, v_sub(v_load(p + j), vm), ha[k]);
+                    hb = v_fmadd(g1, v_sub(v_load(p + j + VL), vm), hb);
+                }
+                for (; j < hw; j += VL) {
+                    const vec_t g0 = v_load_n(d + j, hw - j); /* zero past the end, so the products are too */
+                    gb = v_add(gb, g0);
+                    hb = v_fmadd(g0, v_sub(v_load_n(p + j, hw - j), vm), hb);
+                }
+                ga[k] = v_add(ga[k], gb);
+                ha[k] = v_add(ha[k], hb);
             }
-            for (; j < hw; j += VL) {
-                const vec_t g0 = v_load_n(g + j, hw - j); /* zero past the end, so the products are too */
-                ga = v_add(ga, g0);
-                ha = v_fmadd(g0, v_sub(v_load_n(p + j, hw - j), vm), ha);
-            }
+        for (long k = 0; k < g; k++) {
+            sdy[k] += (double)v_sum(ga[k]);
+            sdyx[k] += (double)v_sum(ha[k]);
         }
-        *sdy += (double)v_sum(v_add(ga, gb));
-        *sdyx += (double)v_sum(v_add(ha, hb));
     }
 }
 
@@ -275,19 +322,26 @@ static void bwd_nchw(const gs_bn_shape_t *s, const float *x, const float *dy, co
                      const float *var, float *dx, float *dgamma, float *dbeta)
 {
     const long cstride = s->c * s->hw;
-    const int stream = bn_stream(s);
-#pragma omp parallel if (bn_threads(s) > 1)
+    const int threads = bn_threads(s), stream = bn_stream(s);
+    const long g = bn_group(s, threads), groups = (s->c + g - 1) / g;
+#pragma omp parallel if (threads > 1)
     {
 #pragma omp for schedule(static)
-        for (long c = 0; c < s->c; c++) {
-            const long off = c * s->hw;
-            double sdy, sdyx;
-            channel_grad_sums(x + off, dy + off, cstride, s->hw, s->n, mean[c], &sdy, &sdyx);
-            float a, b, q;
-            bwd_coefs(s, gamma[c], var[c], sdy, sdyx, &dgamma[c], &dbeta[c], &a, &b, &q);
+        for (long q = 0; q < groups; q++) {
+            const long c0 = q * g, gn = s->c - c0 < g ? s->c - c0 : g;
+            double sdy[BN_GROUP_MAX], sdyx[BN_GROUP_MAX];
+            vec_t vm[BN_GROUP_MAX], va[BN_GROUP_MAX], vb[BN_GROUP_MAX], vq[BN_GROUP_MAX];
+            group_grad_sums(x + c0 * s->hw, dy + c0 * s->hw, cstride, s->hw, s->n, gn, mean + c0, sdy, sdyx);
+            for (long k = 0; k < gn; k++) {
+                float a, b, qq;
+                bwd_coefs(s, gamma[c0 + k], var[c0 + k], sdy[k], sdyx[k], &dgamma[c0 + k], &dbeta[c0 + k], &a, &b, &qq);
+                vm[k] = v_set1(mean[c0 + k]), va[k] = v_set1(a), vb[k] = v_set1(b), vq[k] = v_set1(qq);
+            }
             for (long i = 0; i < s->n; i++)
-                dx_run(x + i * cstride + off, dy + i * cstride + off, dx + i * cstride + off, s->hw, v_set1(mean[c]),
-                       v_set1(a), v_set1(b), v_set1(q), stream);
+                for (long k = 0; k < gn; k++) {
+                    const long off = i * cstride + (c0 + k) * s->hw;
+                    dx_run(x + off, dy + off, dx + off, s->hw, vm[k], va[k], vb[k], vq[k], stream);
+                }
         }
         if (stream)
             v_fence();
