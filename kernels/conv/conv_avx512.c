@@ -4,7 +4,7 @@
 
 typedef __m512 vec_t;
 #define VL 16
-#define MR_MAX 12 /* 24 accumulators + 2 vectors of B + a broadcast of the 32 zmm registers */
+#define MR_MAX 14 /* 28 accumulators + 2 vectors of B + a broadcast of the 32 zmm registers */
 #define DR 5      /* 25 accumulators + 5 vectors of diff_dst + one of im2col */
 #define DC 5
 

@@ -229,6 +229,10 @@ static void tile(int mr, int masked, long kc, const float *a, const float *b, lo
         TILE_CASE(11)
         TILE_CASE(12)
 #endif
+#if MR_MAX > 12
+        TILE_CASE(13)
+        TILE_CASE(14)
+#endif
     default:
         break;
     }
@@ -328,40 +332,47 @@ static gs_status_t conv_fwd_tpl(const gs_conv_shape_t *s, const float *src, cons
 /* ---- Backward data ---- */
 
 /* Adds chunk [y0, y1)'s colgrad (rows of channels [c0, c1), ld apart) onto diff_src of one image,
- * unit strides. Each vector of a diff_src row sums, in registers, every (ky, kx) tap that lands on
- * it, so each element is loaded and stored once per chunk. Lane l of the vector at column x0 takes
- * output column x0 + l + pw - kx from tap kx: the lanes where that is in [0, ow) form a mask that
- * depends on (x0, kx) only, computed once per vector. */
-static void col2im_unit(const gs_conv_shape_t *s, const float *col, long ld, long y0, long y1, long c0, long c1,
-                        float *dsrc)
+ * unit strides, kernel width kw (a constant in the common instantiations, so the tap loop unrolls
+ * and its masks stay in registers). Each vector of a diff_src row sums, in registers, every (ky,
+ * kx) tap that lands on it, so each element is loaded and stored once per chunk; a row of taps
+ * is summed in two independent halves before it joins the total, so the adds do not queue behind
+ * each other. Lane l of the vector
+ * at column x0 takes output column x0 + l + pw - kx from tap kx: the lanes where that is in [0, ow)
+ * form a mask that depends on (x0, kx) only, computed once per vector (empty masks load nothing). */
+TPL void col2im_body(const int kw, const gs_conv_shape_t *s, const float *col, long ld, long y0, long y1, long c0,
+                     long c1, float *dsrc)
 {
-    const long khw = s->kh * s->kw, ihw = s->ih * s->iw;
+    const long khw = s->kh * kw, ihw = s->ih * s->iw;
     const long iy_lo = max_l(0, y0 - s->ph), iy_hi = min_l(s->ih, y1 - 1 - s->ph + s->kh);
     for (long x0 = 0; x0 < s->iw; x0 += VL) {
         const int nx = (int)min_l(VL, s->iw - x0);
         const vmask_t out_mask = vec_mask(0, nx);
         vmask_t tap[KW_MASKS_MAX];
-        long kx_lo = s->kw, kx_hi = 0; /* the taps that reach this vector at all */
-        for (long kx = 0; kx < s->kw; kx++) {
+#pragma GCC unroll 8
+        for (int kx = 0; kx < kw; kx++) {
             const int lo = (int)max_l(0, kx - s->pw - x0), hi = (int)min_l(nx, kx - s->pw + s->ow - x0);
             tap[kx] = vec_mask(lo, hi > lo ? hi : lo);
-            if (hi > lo) {
-                kx_lo = min_l(kx_lo, kx);
-                kx_hi = kx + 1;
-            }
         }
         for (long c = c0; c < c1; c++) {
             const float *cc = col + (c - c0) * khw * ld + x0 + s->pw;
             for (long iy = iy_lo; iy < iy_hi; iy++) {
                 float *out = dsrc + c * ihw + iy * s->iw + x0;
                 vec_t acc = nx == VL ? vec_load(out) : vec_load_mask(out, out_mask);
-                for (long ky = 0; ky < s->kh; ky++) {
-                    const long oy = iy + s->ph - ky;
-                    if (oy < y0 || oy >= y1)
-                        continue;
-                    const float *crow = cc + ky * s->kw * ld + (oy - y0) * s->ow;
-                    for (long kx = kx_lo; kx < kx_hi; kx++)
-                        acc = vec_add(acc, vec_load_mask(crow + kx * ld - kx, tap[kx]));
+                /* Taps ky whose output row oy = iy + ph - ky lies in the chunk. */
+                const long ky_lo = max_l(0, iy + s->ph - (y1 - 1)), ky_hi = min_l(s->kh, iy + s->ph - y0 + 1);
+                for (long ky = ky_lo; ky < ky_hi; ky++) {
+                    /* Tap kx of this row group at p + kx*(ld - 1). */
+                    const float *p = cc + ky * kw * ld + (iy + s->ph - ky - y0) * s->ow;
+                    vec_t even = vec_zero(), odd = vec_zero();
+#pragma GCC unroll 8
+                    for (int kx = 0; kx < kw; kx++) {
+                        const vec_t v = vec_load_mask(p + kx * (ld - 1), tap[kx]);
+                        if (kx & 1)
+                            odd = vec_add(odd, v);
+                        else
+                            even = vec_add(even, v);
+                    }
+                    acc = vec_add(acc, vec_add(even, odd));
                 }
                 if (nx == VL)
                     vec_store(out, acc);
@@ -369,6 +380,21 @@ static void col2im_unit(const gs_conv_shape_t *s, const float *col, long ld, lon
                     vec_store_mask(out, acc, out_mask);
             }
         }
+    }
+}
+
+static void col2im_unit(const gs_conv_shape_t *s, const float *col, long ld, long y0, long y1, long c0, long c1,
+                        float *dsrc)
+{
+    switch (s->kw) {
+    case 3:
+        col2im_body(3, s, col, ld, y0, y1, c0, c1, dsrc);
+        break;
+    case 5:
+        col2im_body(5, s, col, ld, y0, y1, c0, c1, dsrc);
+        break;
+    default:
+        col2im_body((int)s->kw, s, col, ld, y0, y1, c0, c1, dsrc);
     }
 }
 
