@@ -51,5 +51,8 @@ bool gs_cli_parse_int(const char *s, long lo, long hi, long *out);
 int gs_cmd_info(int argc, char **argv);
 int gs_cmd_validate(int argc, char **argv);
 int gs_cmd_bench(int argc, char **argv);
+int gs_cmd_list(int argc, char **argv);
+int gs_cmd_train(int argc, char **argv);
+int gs_cmd_run_all(int argc, char **argv);
 
 #endif

@@ -13,7 +13,10 @@ typedef struct {
 static const command_t commands[] = {
     {"info", gs_cmd_info, "CPU, ISA, topology, caches, binding, measured FP32 peak and memory bandwidth"},
     {"validate", gs_cmd_validate, "check kernels against oneDNN (validate gemm [PROBLEM...] [--shapes FILE])"},
-    {"bench", gs_cmd_bench, "Google Benchmark micro-benchmarks (bench gemm [--benchmark_* flags])"},
+    {"bench", gs_cmd_bench, "Google Benchmark micro-benchmarks (bench <op> [--benchmark_* flags])"},
+    {"list", gs_cmd_list, "the scenario catalog, one line each"},
+    {"train", gs_cmd_train, "train scenarios on Fashion-MNIST (train NAME... [--epochs N] [--subset N] ...)"},
+    {"run-all", gs_cmd_run_all, "train the whole catalog and print the summary table"},
 };
 
 static void usage(FILE *f)
