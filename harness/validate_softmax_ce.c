@@ -317,10 +317,12 @@ gs_softmax_ce_impl_t gs_softmax_ce_impl_for_isa(gs_isa_t isa)
 }
 
 /* The scenarios' batches (64, 256 rows of 10 classes) and edges: one row, one class (p = 1, loss 0),
- * 17 classes (past one zmm), 8 and 9 (one ymm and one past it), 16, wide rows, a batch past the
- * parallel threshold with a partial last chunk. */
+ * 17 classes (past one zmm), 8 and 9 (one ymm and one past it), 16 (a full 16 x 16 block plus a
+ * leftover row), 3 and 2 classes (16-row blocks whose full-width loads would leave the block), wide
+ * rows, a batch past the parallel threshold with a partial last chunk. */
 const char *const gs_softmax_ce_shapes_default[] = {
-    "mb64c10", "mb256c10", "mb1c10", "mb64c1", "mb64c17", "mb7c8", "mb9c9", "mb33c16", "mb5c1000", "mb10001c10",
+    "mb64c10", "mb256c10", "mb1c10", "mb64c1", "mb64c17", "mb7c8", "mb9c9", "mb33c16", "mb48c3", "mb17c2",
+    "mb5c1000", "mb10001c10",
 };
 const size_t gs_softmax_ce_shapes_default_count =
     sizeof gs_softmax_ce_shapes_default / sizeof gs_softmax_ce_shapes_default[0];

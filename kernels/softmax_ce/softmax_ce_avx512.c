@@ -1,7 +1,12 @@
-/* AVX-512 softmax cross-entropy / MSE. A row of up to 16 classes (10 in every scenario) is one
- * masked zmm: max, exp, sum, argmax, loss terms and gradient in registers, one load and one store
- * per row; the rows' logs are taken 16 at a time with one vector log. Wider rows walk 16-class
- * chunks. Also built against SIMDe for the tests (see core/simd_avx512.h). */
+/* AVX-512 softmax cross-entropy / MSE. Rows of up to 16 classes (10 in every scenario) go 16 rows
+ * at a time, one row per lane: 16 row loads and an in-register 16 x 16 transpose give one vector per
+ * class, so max, exp, sum, argmax, log, loss and gradient are plain vertical arithmetic with no
+ * horizontal reductions, and the gradient goes back through the same transpose. Measured side by
+ * side on mb64c10 this takes 0.6x the time of one row per masked zmm for CE and 0.35x for MSE
+ * (gathers instead of the transpose were slower than either); the per-row form serves the leftover
+ * rows. Wider rows walk 16-class chunks. Also built against SIMDe for the tests. */
+#include <stdbool.h>
+
 #include "core/simd_avx512.h"
 #include "kernels/act/vmath_avx512.h"
 #include "kernels/softmax_ce/softmax_ce.h"
@@ -151,22 +156,159 @@ static void ce_block_loss(const gs_softmax_row_t *r, int nb, float *terms)
     _mm512_storeu_ps(terms, t);
 }
 
+/* ---- 16 rows of at most 16 classes, one row per lane ---- */
+
+/* In-register 16 x 16 transpose: r[i] lane j becomes r[j] lane i (unpack pairs, then pairs of
+ * pairs, then 128-bit quarters twice: 64 shuffles). */
+static inline void transpose16(__m512 r[W])
+{
+    __m512 t[W], u[W], v[W];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        u[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        u[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        u[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        u[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int h = 0; h < 2; h++)
+        for (int i = 0; i < 4; i++) {
+            v[8 * h + i] = _mm512_shuffle_f32x4(u[8 * h + i], u[8 * h + 4 + i], 0x88);
+            v[8 * h + 4 + i] = _mm512_shuffle_f32x4(u[8 * h + i], u[8 * h + 4 + i], 0xdd);
+        }
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_f32x4(v[i], v[8 + i], 0x88);
+        r[8 + i] = _mm512_shuffle_f32x4(v[i], v[8 + i], 0xdd);
+    }
+}
+
+/* Class-major columns of 16 rows: col[j] lane r = x[r][j]; also the rows' max, first argmax and
+ * e^(x - m) (into col), their sum, and the label columns' logits. */
+typedef struct {
+    __m512 col[W], m, s, xy;
+    __m512i argmax, y;
+} block_t;
+
+static void block_load(const float *x, long c, const int32_t *y, block_t *b)
+{
+    /* full loads where they stay inside the block (the lanes past a row's c classes read the next
+     * row and are never used), masked ones at its end */
+    for (int r = 0; r < W; r++)
+        b->col[r] = r * c + W <= W * c ? _mm512_loadu_ps(x + r * c) : _mm512_maskz_loadu_ps(lanes(c), x + r * c);
+    transpose16(b->col);
+    b->y = _mm512_loadu_si512(y);
+    b->m = _mm512_set1_ps(-GS_VMATH_INF);
+    b->xy = _mm512_setzero_ps();
+    for (long j = 0; j < c; j++) {
+        b->m = _mm512_max_ps(b->m, b->col[j]);
+        b->xy = _mm512_mask_mov_ps(b->xy, _mm512_cmpeq_epi32_mask(b->y, _mm512_set1_epi32((int)j)), b->col[j]);
+    }
+    b->argmax = _mm512_set1_epi32(-1);
+    b->s = _mm512_setzero_ps();
+    for (long j = c - 1; j >= 0; j--) /* descending, so the first maximum wins */
+        b->argmax = _mm512_mask_mov_epi32(b->argmax, _mm512_cmp_ps_mask(b->col[j], b->m, _CMP_EQ_OQ),
+                                          _mm512_set1_epi32((int)j));
+    for (long j = 0; j < c; j++) {
+        b->col[j] = gs_vmath_exp512(_mm512_sub_ps(b->col[j], b->m));
+        b->s = _mm512_add_ps(b->s, b->col[j]);
+    }
+}
+
+/* The per-row results the driver tallies, in row order. */
+static void block_rows(const block_t *b, gs_softmax_row_t *r)
+{
+    float m[W], s[W];
+    int32_t am[W];
+    _mm512_storeu_ps(m, b->m);
+    _mm512_storeu_ps(s, b->s);
+    _mm512_storeu_si512(am, b->argmax);
+    for (int l = 0; l < W; l++)
+        r[l] = (gs_softmax_row_t){.m = m[l], .s = s[l], .argmax = am[l]};
+}
+
+/* The gradient columns g[0, c) back to the 16 rows (g is clobbered). */
+static void block_store(float *dx, long c, __m512 *g)
+{
+    for (long j = c; j < W; j++)
+        g[j] = _mm512_setzero_ps();
+    transpose16(g);
+    /* full stores in row order, each row's spill overwritten by the next row (masked stores cost
+     * several times more when the line is not in L1), masked ones where a spill would leave the block */
+    for (int r = 0; r < W; r++) {
+        if (r * c + W <= W * c)
+            _mm512_storeu_ps(dx + r * c, g[r]);
+        else
+            _mm512_mask_storeu_ps(dx + r * c, lanes(c), g[r]);
+    }
+}
+
+static void ce_block16(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t *r, float *terms)
+{
+    const long c = job->c;
+    block_t b;
+    block_load(job->x + i0 * c, c, job->y + i0, &b);
+    _mm512_storeu_ps(terms, _mm512_add_ps(_mm512_sub_ps(b.m, b.xy), gs_vmath_log512(b.s)));
+    block_rows(&b, r);
+    if (!job->dx)
+        return;
+    const __m512 f = _mm512_div_ps(_mm512_set1_ps(job->inv_n), b.s), vn = _mm512_set1_ps(job->inv_n);
+    for (long j = 0; j < c; j++) {
+        const __mmask16 hit = _mm512_cmpeq_epi32_mask(b.y, _mm512_set1_epi32((int)j));
+        b.col[j] = _mm512_mask_sub_ps(_mm512_mul_ps(b.col[j], f), hit, _mm512_mul_ps(b.col[j], f), vn);
+    }
+    block_store(job->dx + i0 * c, c, b.col);
+}
+
+static void mse_block16(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t *r, float *terms)
+{
+    const long c = job->c;
+    block_t b;
+    block_load(job->x + i0 * c, c, job->y + i0, &b);
+    __m512 sq = _mm512_setzero_ps(), gp = _mm512_setzero_ps(), d[W] = {0};
+    const __m512 s2 = _mm512_set1_ps(job->scale2);
+    for (long j = 0; j < c; j++) {
+        const __mmask16 hit = _mm512_cmpeq_epi32_mask(b.y, _mm512_set1_epi32((int)j));
+        b.col[j] = _mm512_div_ps(b.col[j], b.s); /* p */
+        d[j] = _mm512_mask_sub_ps(b.col[j], hit, b.col[j], _mm512_set1_ps(1.0f));
+        sq = _mm512_fmadd_ps(d[j], d[j], sq);
+        gp = _mm512_fmadd_ps(_mm512_mul_ps(d[j], s2), b.col[j], gp);
+    }
+    _mm512_storeu_ps(terms, sq);
+    block_rows(&b, r);
+    if (!job->dx)
+        return;
+    for (long j = 0; j < c; j++)
+        d[j] = _mm512_mul_ps(b.col[j], _mm512_sub_ps(_mm512_mul_ps(d[j], s2), gp));
+    block_store(job->dx + i0 * c, c, d);
+}
+
+/* Rows [r0, r1): full blocks of 16 rows of at most 16 classes one row per lane, the rest one row
+ * per vector; the loss terms are tallied in row order either way. */
 static void ce_rows(const gs_softmax_rows_t *job, long r0, long r1, double *loss, long *hits)
 {
     gs_softmax_row_t r[W];
     float terms[W];
     const long c = job->c;
+    const bool blocks = c >= 2 && c <= W;
     for (long i0 = r0; i0 < r1; i0 += W) {
         const int nb = (int)(r1 - i0 < W ? r1 - i0 : W);
-        for (int b = 0; b < nb; b++) {
-            const long i = i0 + b;
-            float *dx = job->dx ? job->dx + i * c : NULL;
-            if (c <= W)
-                ce_row_narrow(job->x + i * c, c, job->y[i], job->inv_n, dx, &r[b]);
-            else
-                ce_row_wide(job->x + i * c, c, job->y[i], job->inv_n, dx, &r[b]);
+        if (blocks && nb == W) {
+            ce_block16(job, i0, r, terms);
+        } else {
+            for (int b = 0; b < nb; b++) {
+                const long i = i0 + b;
+                float *dx = job->dx ? job->dx + i * c : NULL;
+                if (c <= W)
+                    ce_row_narrow(job->x + i * c, c, job->y[i], job->inv_n, dx, &r[b]);
+                else
+                    ce_row_wide(job->x + i * c, c, job->y[i], job->inv_n, dx, &r[b]);
+            }
+            ce_block_loss(r, nb, terms);
         }
-        ce_block_loss(r, nb, terms);
         gs_softmax_rows_tally(r, terms, nb, job->y + i0, loss, hits);
     }
 }
@@ -176,16 +318,21 @@ static void mse_rows(const gs_softmax_rows_t *job, long r0, long r1, double *los
     gs_softmax_row_t r[W];
     float terms[W];
     const long c = job->c;
+    const bool blocks = c >= 2 && c <= W;
     for (long i0 = r0; i0 < r1; i0 += W) {
         const int nb = (int)(r1 - i0 < W ? r1 - i0 : W);
-        for (int b = 0; b < nb; b++) {
-            const long i = i0 + b;
-            float *dx = job->dx ? job->dx + i * c : NULL;
-            if (c <= W)
-                mse_row_narrow(job->x + i * c, c, job->y[i], job->scale2, dx, &r[b]);
-            else
-                mse_row_wide(job->x + i * c, c, job->y[i], job->scale2, dx, &r[b]);
-            terms[b] = r[b].sq;
+        if (blocks && nb == W) {
+            mse_block16(job, i0, r, terms);
+        } else {
+            for (int b = 0; b < nb; b++) {
+                const long i = i0 + b;
+                float *dx = job->dx ? job->dx + i * c : NULL;
+                if (c <= W)
+                    mse_row_narrow(job->x + i * c, c, job->y[i], job->scale2, dx, &r[b]);
+                else
+                    mse_row_wide(job->x + i * c, c, job->y[i], job->scale2, dx, &r[b]);
+                terms[b] = r[b].sq;
+            }
         }
         gs_softmax_rows_tally(r, terms, nb, job->y + i0, loss, hits);
     }
