@@ -2,7 +2,9 @@
  * src: mb x c x ih x iw; dst: mb x c x oh x ow, oh = (ih - kh) / sh + 1 (no padding; rows and columns
  * that do not fill a window are dropped, as in PyTorch's floor mode). Outputs are overwritten.
  * The maximum of a window is its first largest element in row-major scan order (ties go to the
- * element read first), as oneDNN and PyTorch choose it. */
+ * element read first), as oneDNN and PyTorch choose it. Comparisons with NaN are false, so a NaN
+ * wins a window only from its first position (PyTorch propagates every NaN; training stops on NaN
+ * losses long before this matters). */
 #ifndef GS_POOL_H
 #define GS_POOL_H
 
