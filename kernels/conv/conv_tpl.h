@@ -55,10 +55,12 @@ static inline void vec_store_lanes(float *p, vec_t v, int lo, int hi) { vec_stor
  * lane. Lanes past the last pixel are zero. */
 
 typedef struct {
-    long base;    /* offset of lane 0's pixel; the others follow within 2*VL unless `gather` */
-    int idx[VL];  /* lane l reads base + idx[l] */
-    int nvalid;   /* lanes [0, nvalid) are pixels, the rest zero */
+    int idx[VL];   /* lane l reads base + idx[l] (first, so a 64-byte aligned table aligns it) */
+    long base;     /* offset of lane 0's pixel; the others follow within 2*VL unless `gather` */
+    vmask_t valid; /* lanes [0, nvalid) are pixels, the rest zero */
+    int nvalid;
     int gather;
+    int contiguous; /* VL pixels at consecutive offsets: a plain copy */
 } pxvec_t;
 
 /* The source of im2col: src itself, or its padded copy. */
@@ -67,10 +69,12 @@ typedef struct {
     long ihp, iwp;
 } im2col_src_t;
 
-/* Pixel vectors [0, ceil(P/VL)) of the first P pixels of an image, for planes iwp wide. A chunk of
- * output rows starting at row y0 uses the same vectors from plane + y0*sh*iwp. */
-static void make_pxvecs(const gs_conv_shape_t *s, long iwp, long P, pxvec_t *v)
+/* Pixel vectors [0, ceil(P/VL)) of the first P pixels of an image, for planes iwp wide; returns
+ * whether any of them gathers. A chunk of output rows starting at row y0 uses the same vectors from
+ * plane + y0*sh*iwp. */
+static int make_pxvecs(const gs_conv_shape_t *s, long iwp, long P, pxvec_t *v)
 {
+    int any_gather = 0;
     for (long i = 0; i * VL < P; i++) {
         const int n = (int)min_l(VL, P - i * VL);
         long off[VL];
@@ -80,13 +84,18 @@ static void make_pxvecs(const gs_conv_shape_t *s, long iwp, long P, pxvec_t *v)
         }
         v[i].base = off[0];
         v[i].nvalid = n;
+        v[i].valid = vec_mask(0, n);
         v[i].gather = off[n - 1] - off[0] >= 2 * VL;
+        any_gather |= v[i].gather;
+        v[i].contiguous = n == VL && off[n - 1] - off[0] == VL - 1;
         for (int l = 0; l < VL; l++)
             v[i].idx[l] = l < n ? (int)(off[l] - off[0]) : 0;
     }
+    return any_gather;
 }
 
-/* One vector of an im2col row whose taps start at b (= plane + ky*iwp + kx). */
+/* One vector of an im2col row whose taps start at b (= plane + ky*iwp + kx), in any case: a gather,
+ * or a window that may run past the tensor at its very end (then only what exists is read). */
 static inline vec_t im2col_vec(const pxvec_t *v, const float *b, const float *x_end)
 {
     b += v->base;
@@ -96,23 +105,38 @@ static inline vec_t im2col_vec(const pxvec_t *v, const float *b, const float *x_
             t[l] = l < v->nvalid ? b[v->idx[l]] : 0.0f;
         return vec_load(t);
     }
-    /* The window may run past the tensor at its very end: read only what exists there. */
     const long room = x_end - b;
     const vec_t w0 = room >= VL ? vec_load(b) : vec_load_lanes(b, 0, (int)room);
     const vec_t w1 = room >= 2 * VL ? vec_load(b + VL) : room > VL ? vec_load_lanes(b + VL, 0, (int)(room - VL))
                                                                     : vec_zero();
-    return vec_permute2(w0, w1, v->idx, v->nvalid);
+    return vec_permute2(w0, w1, v->idx, v->valid);
 }
 
-/* im2col row k = (c, ky, kx) of image x (an im2col_src_t plane stack) for pixel vectors [v0, v1),
- * into dst. */
-static inline void im2col_row(const gs_conv_shape_t *s, const im2col_src_t *src, const float *x, long k,
-                              const pxvec_t *v, long v0, long v1, float *dst)
+/* Where tap k = (c, ky, kx) starts in an image's plane stack: c*ihp*iwp + ky*iwp + kx, for k < K. */
+static void make_tap_offsets(const gs_conv_shape_t *s, const im2col_src_t *src, long *koff)
 {
-    const long khw = s->kh * s->kw, c = k / khw, ky = k % khw / s->kw, kx = k % s->kw;
-    const float *b = x + c * src->ihp * src->iwp + ky * src->iwp + kx;
-    for (long i = v0; i < v1; i++)
-        vec_store(dst + (i - v0) * VL, im2col_vec(&v[i], b, src->x_end));
+    long k = 0;
+    for (long c = 0; c < s->ic; c++)
+        for (long ky = 0; ky < s->kh; ky++)
+            for (long kx = 0; kx < s->kw; kx++)
+                koff[k++] = c * src->ihp * src->iwp + ky * src->iwp + kx;
+}
+
+/* One im2col row for pixel vectors [v0, v1), its taps starting at b (= image + tap offset), into
+ * dst; `gather` says whether any vector of the table gathers. The common case (no gather, all
+ * windows inside the tensor) is a copy, or two loads, a permute and a store, per vector. */
+static inline void im2col_row(const float *b, const float *x_end, const pxvec_t *v, long v0, long v1, int gather,
+                              float *dst)
+{
+    if (!gather && b + v[v1 - 1].base + 2 * VL <= x_end) {
+        for (long i = v0; i < v1; i++, dst += VL) {
+            const float *w = b + v[i].base;
+            vec_store(dst, v[i].contiguous ? vec_load(w) : vec_permute2(vec_load(w), vec_load(w + VL), v[i].idx, v[i].valid));
+        }
+        return;
+    }
+    for (long i = v0; i < v1; i++, dst += VL)
+        vec_store(dst, im2col_vec(&v[i], b, x_end));
 }
 
 /* src with zero borders of ph rows and pw columns, when the shape has padding (else src itself).
@@ -251,38 +275,54 @@ static void pack_block(const float *m, long rs, long cs, long r0, long r1, long 
 
 /* ---- Forward ---- */
 
+/* Most tiles one im2col panel spans: enough to amortise each panel row's set-up over LeNet's short
+ * reductions (K = 25), few enough to keep a useful number of rows in L1. */
+#define GROUP_MAX 8
+
+/* Least im2col rows worth a panel: fewer and the output tiles are reloaded too often. */
+#define KC_MIN 128
+
 typedef struct {
     const gs_conv_shape_t *s;
     im2col_src_t in;
     const pxvec_t *pv;  /* the image's pixel vectors */
+    int gather;         /* whether any of them gathers */
+    const long *koff;   /* tap offsets */
     const float *bias;
     const float *apack; /* weights: block of output channels [o0, o1) at apack + o0*K, kc steps of o1-o0 */
     float *dst;
     long K, P, nb, kc;  /* im2col rows, pixels, output-channel blocks, im2col rows per panel */
-    long tiles;         /* pixel tiles per image */
+    long tiles, group;  /* pixel tiles per image; tiles per panel */
+    long groups;        /* panels per image */
 } fwd_ctx_t;
 
-/* One tile of NR pixels: for each block of kc im2col rows, build the panel (in L1) and run every
- * block of output channels over it (the first block starts from the bias, the others accumulate). */
-static void fwd_tile(const fwd_ctx_t *x, long unit, float *panel)
+/* One panel of up to `group` tiles of NR pixels: for each block of kc im2col rows, build it (in L1),
+ * then run every block of output channels over each of its tiles (the first block starts from the
+ * bias, the others accumulate). */
+static void fwd_unit(const fwd_ctx_t *x, long unit, float *panel)
 {
     const gs_conv_shape_t *s = x->s;
-    const long n = unit / x->tiles, p0 = unit % x->tiles * NR;
-    const int nr = (int)min_l(NR, x->P - p0);
-    const long v0 = p0 / VL, v1 = (p0 + nr + VL - 1) / VL;
+    const long n = unit / x->groups, t0 = gs_conv_block_start(x->tiles, x->groups, unit % x->groups);
+    const long t1 = gs_conv_block_start(x->tiles, x->groups, unit % x->groups + 1);
+    const long p0 = t0 * NR, npx = min_l(t1 * NR, x->P) - p0, ldp = (t1 - t0) * NR;
+    const long v0 = p0 / VL, v1 = (p0 + npx + VL - 1) / VL;
     const float *img = x->in.x + n * s->ic * x->in.ihp * x->in.iwp;
     float *d = x->dst + n * s->oc * x->P + p0;
     for (long k0 = 0; k0 < x->K; k0 += x->kc) {
         const long kc = min_l(x->kc, x->K - k0);
         for (long k = 0; k < kc; k++) {
-            im2col_row(s, &x->in, img, k0 + k, x->pv, v0, v1, panel + k * NR);
-            if (v1 - v0 < 2) /* computed, never stored: keep it finite */
-                vec_store(panel + k * NR + VL, vec_zero());
+            float *row = panel + k * ldp;
+            im2col_row(img + x->koff[k0 + k], x->in.x_end, x->pv, v0, v1, x->gather, row);
+            if ((v1 - v0) * VL < ldp) /* computed, never stored: keep it finite */
+                vec_store(row + (v1 - v0) * VL, vec_zero());
         }
-        for (long b = 0; b < x->nb; b++) {
-            const long o0 = gs_conv_block_start(s->oc, x->nb, b), o1 = gs_conv_block_start(s->oc, x->nb, b + 1);
-            tile((int)(o1 - o0), 0, kc, x->apack + o0 * x->K + k0 * (o1 - o0), panel, NR, d + o0 * x->P, x->P,
-                 x->bias ? x->bias + o0 : NULL, k0 > 0, nr);
+        for (long j = 0; j < npx; j += NR) {
+            const int nr = (int)min_l(NR, npx - j);
+            for (long b = 0; b < x->nb; b++) {
+                const long o0 = gs_conv_block_start(s->oc, x->nb, b), o1 = gs_conv_block_start(s->oc, x->nb, b + 1);
+                tile((int)(o1 - o0), 0, kc, x->apack + o0 * x->K + k0 * (o1 - o0), panel + j, ldp,
+                     d + o0 * x->P + j, x->P, x->bias ? x->bias + o0 : NULL, k0 > 0, nr);
+            }
         }
     }
 }
@@ -294,38 +334,47 @@ static gs_status_t conv_fwd_tpl(const gs_conv_shape_t *s, const float *src, cons
     x.K = s->ic * s->kh * s->kw;
     x.P = s->oh * s->ow;
     x.nb = gs_conv_nblocks(s->oc, MR_MAX);
-    x.kc = max_l(1, gs_conv_l1_budget() / NR);
     x.tiles = (x.P + NR - 1) / NR;
-    const long units = s->mb * x.tiles, panel_elems = min_l(x.kc, x.K) * NR;
+    const long l1 = gs_conv_l1_budget();
+    x.group = max_l(1, min_l(GROUP_MAX, l1 / (min_l(x.K, KC_MIN) * NR)));
+    x.groups = gs_conv_nblocks(x.tiles, x.group);
+    x.group = (x.tiles + x.groups - 1) / x.groups; /* the same number of tiles in every panel, near enough */
+    x.kc = max_l(1, l1 / (x.group * NR));
+    const long units = s->mb * x.groups, panel_elems = min_l(x.kc, x.K) * x.group * NR;
     const int nt = gs_conv_threads(2.0 * (double)s->mb * (double)(s->oc * x.P) * (double)x.K, units);
     float *apack = gs_alloc((size_t)(s->oc * x.K) * sizeof(float));
     float *panels = gs_alloc((size_t)(nt * panel_elems) * sizeof(float));
-    pxvec_t *pv = malloc((size_t)(x.tiles * 2) * sizeof(pxvec_t));
+    pxvec_t *pv = gs_alloc((size_t)(x.tiles * 2) * sizeof(pxvec_t));
+    long *koff = malloc((size_t)x.K * sizeof(long));
     float *padded = NULL;
-    gs_status_t st = apack && panels && pv ? im2col_src_init(s, src, nt, &x.in, &padded)
-                                           : gs_error(GS_ENOMEM, "conv_fwd: cannot allocate %ld floats of packed "
-                                                      "weights and im2col panels", s->oc * x.K + nt * panel_elems);
+    gs_status_t st = apack && panels && pv && koff
+                         ? im2col_src_init(s, src, nt, &x.in, &padded)
+                         : gs_error(GS_ENOMEM, "conv_fwd: cannot allocate %ld floats of packed weights and im2col "
+                                    "panels", s->oc * x.K + nt * panel_elems);
     if (st == GS_OK) {
         /* Within a block the weights of each panel's kc rows are contiguous: block-major, then k. */
         for (long b = 0; b < x.nb; b++) {
             const long o0 = gs_conv_block_start(s->oc, x.nb, b), o1 = gs_conv_block_start(s->oc, x.nb, b + 1);
             pack_block(wei, x.K, 1, o0, o1, x.K, apack + o0 * x.K);
         }
-        make_pxvecs(s, x.in.iwp, x.P, pv);
+        x.gather = make_pxvecs(s, x.in.iwp, x.P, pv);
+        make_tap_offsets(s, &x.in, koff);
         x.apack = apack;
         x.pv = pv;
+        x.koff = koff;
 #pragma omp parallel num_threads(nt) if (nt > 1)
         {
             float *panel = panels + omp_get_thread_num() * panel_elems;
 #pragma omp for schedule(static)
             for (long u = 0; u < units; u++)
-                fwd_tile(&x, u, panel);
+                fwd_unit(&x, u, panel);
         }
     }
     gs_free(apack);
     gs_free(panels);
     gs_free(padded);
-    free(pv);
+    gs_free(pv);
+    free(koff);
     return st;
 }
 
@@ -569,6 +618,8 @@ typedef struct {
     const gs_conv_shape_t *s;
     im2col_src_t in;
     const pxvec_t *pv_full, *pv_last; /* pixel vectors of a whole chunk, and of an image's last chunk */
+    int gather;                       /* whether any of them gathers */
+    const long *koff;                 /* tap offsets */
     const float *diff_dst;
     long K, P, items, batch, ldq;
     gs_conv_chunks_t ch;
@@ -617,8 +668,8 @@ static void bwd_weights_thread(const bwd_weights_ctx_t *x, int t, int nt, float 
             for (long q = 0; q < nitems; q++) {
                 const long nvec = (items[q].npx + VL - 1) / VL;
                 for (long c = 0; c < DC; c++)
-                    im2col_row(s, &x->in, items[q].x, min_l(c0 + c, x->K - 1), items[q].pv, 0, nvec,
-                               kbuf + (q * DC + c) * x->ldq);
+                    im2col_row(items[q].x + x->koff[min_l(c0 + c, x->K - 1)], x->in.x_end, items[q].pv, 0, nvec,
+                               x->gather, kbuf + (q * DC + c) * x->ldq);
             }
             for (long r0 = 0; r0 < s->oc; r0 += DR)
                 dot_block(items, nitems, x->P, kbuf, x->ldq, x->K, r0, s->oc - 1, c0, dw);
@@ -647,17 +698,20 @@ static gs_status_t conv_bwd_weights_tpl(const gs_conv_shape_t *s, const float *s
      * at the end in thread order. */
     float *kbufs = gs_alloc((size_t)(nt * kbuf_elems) * sizeof(float));
     float *part = nt > 1 ? gs_calloc((size_t)(nt * acc_elems) * sizeof(float)) : NULL;
-    pxvec_t *pv = malloc((size_t)(2 * nvec) * sizeof(pxvec_t));
+    pxvec_t *pv = gs_alloc((size_t)(2 * nvec) * sizeof(pxvec_t));
+    long *koff = malloc((size_t)x.K * sizeof(long));
     float *padded = NULL;
-    gs_status_t st = kbufs && pv && (nt == 1 || part)
+    gs_status_t st = kbufs && pv && koff && (nt == 1 || part)
                          ? im2col_src_init(s, src, nt, &x.in, &padded)
                          : gs_error(GS_ENOMEM, "conv_bwd_weights: cannot allocate %ld floats of im2col and partial "
                                     "sums", nt * (kbuf_elems + acc_elems));
     if (st == GS_OK) {
-        make_pxvecs(s, x.in.iwp, x.ch.rows * s->ow, pv);
-        make_pxvecs(s, x.in.iwp, (s->oh % x.ch.rows ? s->oh % x.ch.rows : x.ch.rows) * s->ow, pv + nvec);
+        x.gather = make_pxvecs(s, x.in.iwp, x.ch.rows * s->ow, pv);
+        x.gather |= make_pxvecs(s, x.in.iwp, (s->oh % x.ch.rows ? s->oh % x.ch.rows : x.ch.rows) * s->ow, pv + nvec);
         x.pv_full = pv;
         x.pv_last = pv + nvec;
+        make_tap_offsets(s, &x.in, koff);
+        x.koff = koff;
     }
     if (st == GS_OK && nt == 1) {
         memset(diff_wei, 0, (size_t)(x.K * s->oc) * sizeof(float));
@@ -686,7 +740,8 @@ static gs_status_t conv_bwd_weights_tpl(const gs_conv_shape_t *s, const float *s
     gs_free(kbufs);
     gs_free(part);
     gs_free(padded);
-    free(pv);
+    gs_free(pv);
+    free(koff);
     return st;
 }
 
