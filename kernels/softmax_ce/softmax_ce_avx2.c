@@ -1,7 +1,10 @@
-/* AVX2 softmax cross-entropy / MSE. A row of up to 16 classes (10 in every scenario) is two ymm
- * (classes 0-7 and 8-15, masked): max, exp, sum, argmax, loss terms and gradient in registers; the
- * rows' logs are taken 8 at a time with one vector log. Wider rows walk 8-class chunks. */
+/* AVX2 softmax cross-entropy / MSE. Rows of up to 16 classes (10 in every scenario) go 8 rows at a
+ * time, one row per lane, through two in-register 8 x 8 transposes (classes 0-7 and 8-15), so the
+ * softmax, loss and gradient are vertical arithmetic without horizontal reductions (the AVX-512
+ * kernel's scheme at half the width); leftover rows take two masked ymm per row, and wider rows
+ * walk 8-class chunks. */
 #include <immintrin.h>
+#include <stdbool.h>
 
 #include "kernels/act/vmath_avx2.h"
 #include "kernels/softmax_ce/softmax_ce.h"
@@ -188,22 +191,169 @@ static void ce_block_loss(const gs_softmax_row_t *r, int nb, float *terms)
     _mm256_storeu_ps(terms, t);
 }
 
+/* ---- 8 rows of at most 16 classes, one row per lane ---- */
+
+/* In-register 8 x 8 transpose: r[i] lane j becomes r[j] lane i (24 shuffles). */
+static inline void transpose8(__m256 r[W])
+{
+    __m256 t[W], u[W];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+        u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x20);
+        r[4 + i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x31);
+    }
+}
+
+/* Classes [j, j + 8) of row r of an 8-row block: a full load where it stays inside the block (the
+ * lanes past the row read the next row and are never used), a masked one at its end. */
+static inline __m256 block_chunk_load(const float *x, long c, int r, long j)
+{
+    if (j >= c)
+        return _mm256_setzero_ps();
+    return r * c + j + W <= W * c ? _mm256_loadu_ps(x + r * c + j) : _mm256_maskload_ps(x + r * c + j, lanes(c - j));
+}
+
+static inline void block_chunk_store(float *dx, long c, int r, long j, __m256 v)
+{
+    if (j >= c)
+        return;
+    if (r * c + j + W <= W * c)
+        _mm256_storeu_ps(dx + r * c + j, v);
+    else
+        _mm256_maskstore_ps(dx + r * c + j, lanes(c - j), v);
+}
+
+/* Class-major columns of 8 rows: col[j] lane r = x[r][j]; then the rows' max, first argmax,
+ * e^(x - m) (into col), their sum, and the label columns' logits. */
+typedef struct {
+    __m256 col[2 * W], m, s, xy;
+    __m256i argmax, y;
+} block_t;
+
+static void block_load(const float *x, long c, const int32_t *y, block_t *b)
+{
+    for (int h = 0; h < 2; h++) {
+        for (int r = 0; r < W; r++)
+            b->col[h * W + r] = block_chunk_load(x, c, r, h * W);
+        transpose8(b->col + h * W);
+    }
+    b->y = _mm256_loadu_si256((const __m256i *)y);
+    b->m = neg_inf();
+    b->xy = _mm256_setzero_ps();
+    for (long j = 0; j < c; j++) {
+        b->m = _mm256_max_ps(b->m, b->col[j]);
+        const __m256 hit = _mm256_castsi256_ps(_mm256_cmpeq_epi32(b->y, _mm256_set1_epi32((int)j)));
+        b->xy = _mm256_blendv_ps(b->xy, b->col[j], hit);
+    }
+    b->argmax = _mm256_set1_epi32(-1);
+    for (long j = c - 1; j >= 0; j--) { /* descending, so the first maximum wins */
+        const __m256i eq = _mm256_castps_si256(_mm256_cmp_ps(b->col[j], b->m, _CMP_EQ_OQ));
+        b->argmax = _mm256_blendv_epi8(b->argmax, _mm256_set1_epi32((int)j), eq);
+    }
+    b->s = _mm256_setzero_ps();
+    for (long j = 0; j < c; j++) {
+        b->col[j] = gs_vmath_exp256(_mm256_sub_ps(b->col[j], b->m));
+        b->s = _mm256_add_ps(b->s, b->col[j]);
+    }
+}
+
+static void block_rows(const block_t *b, gs_softmax_row_t *r)
+{
+    float m[W], s[W];
+    int32_t am[W];
+    _mm256_storeu_ps(m, b->m);
+    _mm256_storeu_ps(s, b->s);
+    _mm256_storeu_si256((__m256i *)am, b->argmax);
+    for (int l = 0; l < W; l++)
+        r[l] = (gs_softmax_row_t){.m = m[l], .s = s[l], .argmax = am[l]};
+}
+
+/* The gradient columns g[0, c) back to the 8 rows, in row order so each full-width store's spill
+ * is overwritten by the next row (g is clobbered). */
+static void block_store(float *dx, long c, __m256 *g)
+{
+    for (long j = c; j < 2 * W; j++)
+        g[j] = _mm256_setzero_ps();
+    transpose8(g);
+    transpose8(g + W);
+    for (int r = 0; r < W; r++) {
+        block_chunk_store(dx, c, r, 0, g[r]);
+        block_chunk_store(dx, c, r, W, g[W + r]);
+    }
+}
+
+static void ce_block8(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t *r, float *terms)
+{
+    const long c = job->c;
+    block_t b;
+    block_load(job->x + i0 * c, c, job->y + i0, &b);
+    _mm256_storeu_ps(terms, _mm256_add_ps(_mm256_sub_ps(b.m, b.xy), gs_vmath_log256(b.s)));
+    block_rows(&b, r);
+    if (!job->dx)
+        return;
+    const __m256 f = _mm256_div_ps(_mm256_set1_ps(job->inv_n), b.s), vn = _mm256_set1_ps(job->inv_n);
+    for (long j = 0; j < c; j++) {
+        const __m256 hit = _mm256_castsi256_ps(_mm256_cmpeq_epi32(b.y, _mm256_set1_epi32((int)j)));
+        b.col[j] = _mm256_fnmadd_ps(_mm256_and_ps(hit, _mm256_set1_ps(1.0f)), vn, _mm256_mul_ps(b.col[j], f));
+    }
+    block_store(job->dx + i0 * c, c, b.col);
+}
+
+static void mse_block8(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t *r, float *terms)
+{
+    const long c = job->c;
+    block_t b;
+    block_load(job->x + i0 * c, c, job->y + i0, &b);
+    __m256 sq = _mm256_setzero_ps(), gp = _mm256_setzero_ps(), d[2 * W] = {0};
+    const __m256 s2 = _mm256_set1_ps(job->scale2);
+    for (long j = 0; j < c; j++) {
+        const __m256 hit = _mm256_castsi256_ps(_mm256_cmpeq_epi32(b.y, _mm256_set1_epi32((int)j)));
+        b.col[j] = _mm256_div_ps(b.col[j], b.s); /* p */
+        d[j] = _mm256_sub_ps(b.col[j], _mm256_and_ps(hit, _mm256_set1_ps(1.0f)));
+        sq = _mm256_fmadd_ps(d[j], d[j], sq);
+        gp = _mm256_fmadd_ps(_mm256_mul_ps(d[j], s2), b.col[j], gp);
+    }
+    _mm256_storeu_ps(terms, sq);
+    block_rows(&b, r);
+    if (!job->dx)
+        return;
+    for (long j = 0; j < c; j++)
+        d[j] = _mm256_mul_ps(b.col[j], _mm256_sub_ps(_mm256_mul_ps(d[j], s2), gp));
+    block_store(job->dx + i0 * c, c, d);
+}
+
+/* Rows [r0, r1): full blocks of 8 rows of at most 16 classes one row per lane, the rest one row per
+ * pair of vectors; the loss terms are tallied in row order either way. */
 static void ce_rows(const gs_softmax_rows_t *job, long r0, long r1, double *loss, long *hits)
 {
     gs_softmax_row_t r[W];
     float terms[W];
     const long c = job->c;
+    const bool blocks = c >= 2 && c <= 2 * W;
     for (long i0 = r0; i0 < r1; i0 += W) {
         const int nb = (int)(r1 - i0 < W ? r1 - i0 : W);
-        for (int b = 0; b < nb; b++) {
-            const long i = i0 + b;
-            float *dx = job->dx ? job->dx + i * c : NULL;
-            if (c <= 2 * W)
-                ce_row_narrow(job->x + i * c, c, job->y[i], job->inv_n, dx, &r[b]);
-            else
-                ce_row_wide(job->x + i * c, c, job->y[i], job->inv_n, dx, &r[b]);
+        if (blocks && nb == W) {
+            ce_block8(job, i0, r, terms);
+        } else {
+            for (int b = 0; b < nb; b++) {
+                const long i = i0 + b;
+                float *dx = job->dx ? job->dx + i * c : NULL;
+                if (c <= 2 * W)
+                    ce_row_narrow(job->x + i * c, c, job->y[i], job->inv_n, dx, &r[b]);
+                else
+                    ce_row_wide(job->x + i * c, c, job->y[i], job->inv_n, dx, &r[b]);
+            }
+            ce_block_loss(r, nb, terms);
         }
-        ce_block_loss(r, nb, terms);
         gs_softmax_rows_tally(r, terms, nb, job->y + i0, loss, hits);
     }
 }
@@ -213,16 +363,21 @@ static void mse_rows(const gs_softmax_rows_t *job, long r0, long r1, double *los
     gs_softmax_row_t r[W];
     float terms[W];
     const long c = job->c;
+    const bool blocks = c >= 2 && c <= 2 * W;
     for (long i0 = r0; i0 < r1; i0 += W) {
         const int nb = (int)(r1 - i0 < W ? r1 - i0 : W);
-        for (int b = 0; b < nb; b++) {
-            const long i = i0 + b;
-            float *dx = job->dx ? job->dx + i * c : NULL;
-            if (c <= 2 * W)
-                mse_row_narrow(job->x + i * c, c, job->y[i], job->scale2, dx, &r[b]);
-            else
-                mse_row_wide(job->x + i * c, c, job->y[i], job->scale2, dx, &r[b]);
-            terms[b] = r[b].sq;
+        if (blocks && nb == W) {
+            mse_block8(job, i0, r, terms);
+        } else {
+            for (int b = 0; b < nb; b++) {
+                const long i = i0 + b;
+                float *dx = job->dx ? job->dx + i * c : NULL;
+                if (c <= 2 * W)
+                    mse_row_narrow(job->x + i * c, c, job->y[i], job->scale2, dx, &r[b]);
+                else
+                    mse_row_wide(job->x + i * c, c, job->y[i], job->scale2, dx, &r[b]);
+                terms[b] = r[b].sq;
+            }
         }
         gs_softmax_rows_tally(r, terms, nb, job->y + i0, loss, hits);
     }
