@@ -273,7 +273,7 @@ static gs_status_t lr_search(const gs_scenario_t *sc, const gs_run_opts_t *o, ou
         outdir_t tdir = {0};
         if ((st = outdir_open(trials, name, &tdir)) != GS_OK)
             break;
-        char label[96];
+        char label[160];
         snprintf(label, sizeof label, "%s/%s", sc->name, name);
         gs_model_t m;
         if ((st = gs_model_build(&trial, trial.batch, 0, &m)) == GS_OK) {
