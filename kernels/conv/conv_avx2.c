@@ -33,13 +33,15 @@ static inline float vec_hsum(vec_t v)
     return _mm_cvtss_f32(x);
 }
 
+typedef __m256i vidx_t;
+static inline vidx_t vec_idx_load(const int *idx) { return _mm256_loadu_si256((const __m256i *)idx); }
+
 /* Lane l = (a:b)[idx[l]] (idx < 16) for the lanes of `valid`, zero elsewhere: each source permuted
  * by the low three index bits, the fourth bit choosing between them. */
-static inline vec_t vec_permute2(vec_t a, vec_t b, const int *idx, vmask_t valid)
+static inline vec_t vec_permute2(vec_t a, vec_t b, vidx_t idx, vmask_t valid)
 {
-    const __m256i i = _mm256_loadu_si256((const __m256i *)idx);
-    const __m256 from_b = _mm256_castsi256_ps(_mm256_slli_epi32(i, 28));
-    const __m256 v = _mm256_blendv_ps(_mm256_permutevar8x32_ps(a, i), _mm256_permutevar8x32_ps(b, i), from_b);
+    const __m256 from_b = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
+    const __m256 v = _mm256_blendv_ps(_mm256_permutevar8x32_ps(a, idx), _mm256_permutevar8x32_ps(b, idx), from_b);
     return _mm256_and_ps(v, _mm256_castsi256_ps(valid));
 }
 

@@ -19,10 +19,13 @@ static inline vec_t vec_add(vec_t a, vec_t b) { return _mm512_add_ps(a, b); }
 static inline vec_t vec_load_mask(const float *p, vmask_t m) { return _mm512_maskz_loadu_ps(m, p); }
 static inline void vec_store_mask(float *p, vec_t v, vmask_t m) { _mm512_mask_storeu_ps(p, m, v); }
 static inline float vec_hsum(vec_t v) { return _mm512_reduce_add_ps(v); }
+typedef __m512i vidx_t;
+static inline vidx_t vec_idx_load(const int *idx) { return _mm512_loadu_si512(idx); }
+
 /* Lane l = (a:b)[idx[l]] (idx < 32) for the lanes of `valid`, zero elsewhere. */
-static inline vec_t vec_permute2(vec_t a, vec_t b, const int *idx, vmask_t valid)
+static inline vec_t vec_permute2(vec_t a, vec_t b, vidx_t idx, vmask_t valid)
 {
-    return _mm512_maskz_permutex2var_ps(valid, a, _mm512_loadu_si512(idx), b);
+    return _mm512_maskz_permutex2var_ps(valid, a, idx, b);
 }
 
 #include "kernels/conv/conv_tpl.h"

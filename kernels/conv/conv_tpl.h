@@ -69,29 +69,63 @@ typedef struct {
     long ihp, iwp;
 } im2col_src_t;
 
-/* Pixel vectors [0, ceil(P/VL)) of the first P pixels of an image, for planes iwp wide; returns
- * whether any of them gathers. A chunk of output rows starting at row y0 uses the same vectors from
- * plane + y0*sh*iwp. */
-static int make_pxvecs(const gs_conv_shape_t *s, long iwp, long P, pxvec_t *v)
+/* The pixel vectors of an image (or of a chunk of its rows). Whole output rows repeat the same lane
+ * pattern every q = ow / gcd(ow, VL) vectors, shifted by `step` floats (q*VL/ow rows): im2col then
+ * keeps the q patterns in registers instead of reading a descriptor per vector. */
+typedef struct {
+    pxvec_t *v;
+    long n;
+    int gather; /* whether any vector gathers */
+    int q;      /* the period in vectors, 0 when there is none worth using */
+    long step;
+} pxtab_t;
+
+/* Longest period kept in registers. */
+#define PERIOD_MAX 4
+
+static long gcd_l(long a, long b) { return b ? gcd_l(b, a % b) : a; }
+
+/* q and step when every full vector i + q is vector i moved by step; else q = 0. */
+static void find_period(const gs_conv_shape_t *s, long iwp, pxtab_t *t)
 {
-    int any_gather = 0;
-    for (long i = 0; i * VL < P; i++) {
+    const long q = s->ow / gcd_l(s->ow, VL), step = q * VL / s->ow * s->sh * iwp;
+    t->q = 0;
+    t->step = step;
+    if (q > PERIOD_MAX || t->n < q)
+        return;
+    for (long i = 0; i < q; i++)
+        if (t->v[i].gather || t->v[i].nvalid < VL)
+            return;
+    for (long i = q; i < t->n && t->v[i].nvalid == VL; i++)
+        if (t->v[i].base != t->v[i - q].base + step || memcmp(t->v[i].idx, t->v[i - q].idx, sizeof t->v[i].idx) != 0)
+            return;
+    t->q = (int)q;
+}
+
+/* Pixel vectors [0, ceil(P/VL)) of the first P pixels of an image, for planes iwp wide, into
+ * storage (64-byte aligned), described by *t. A chunk of output rows starting at row y0 uses the same
+ * vectors from plane + y0*sh*iwp. */
+static void make_pxtab(const gs_conv_shape_t *s, long iwp, long P, pxvec_t *storage, pxtab_t *t)
+{
+    *t = (pxtab_t){storage, (P + VL - 1) / VL, 0, 0, 0};
+    for (long i = 0; i < t->n; i++) {
+        pxvec_t *v = &storage[i];
         const int n = (int)min_l(VL, P - i * VL);
         long off[VL];
         for (int l = 0; l < n; l++) {
             const long p = i * VL + l;
             off[l] = p / s->ow * s->sh * iwp + p % s->ow * s->sw;
         }
-        v[i].base = off[0];
-        v[i].nvalid = n;
-        v[i].valid = vec_mask(0, n);
-        v[i].gather = off[n - 1] - off[0] >= 2 * VL;
-        any_gather |= v[i].gather;
-        v[i].contiguous = n == VL && off[n - 1] - off[0] == VL - 1;
+        v->base = off[0];
+        v->nvalid = n;
+        v->valid = vec_mask(0, n);
+        v->gather = off[n - 1] - off[0] >= 2 * VL;
+        v->contiguous = n == VL && off[n - 1] - off[0] == VL - 1;
+        t->gather |= v->gather;
         for (int l = 0; l < VL; l++)
-            v[i].idx[l] = l < n ? (int)(off[l] - off[0]) : 0;
+            v->idx[l] = l < n ? (int)(off[l] - off[0]) : 0;
     }
-    return any_gather;
+    find_period(s, iwp, t);
 }
 
 /* One vector of an im2col row whose taps start at b (= plane + ky*iwp + kx), in any case: a gather,
@@ -109,7 +143,14 @@ static inline vec_t im2col_vec(const pxvec_t *v, const float *b, const float *x_
     const vec_t w0 = room >= VL ? vec_load(b) : vec_load_lanes(b, 0, (int)room);
     const vec_t w1 = room >= 2 * VL ? vec_load(b + VL) : room > VL ? vec_load_lanes(b + VL, 0, (int)(room - VL))
                                                                     : vec_zero();
-    return vec_permute2(w0, w1, v->idx, v->valid);
+    return vec_permute2(w0, w1, vec_idx_load(v->idx), v->valid);
+}
+
+/* A vector whose window lies inside the tensor: a copy, or two loads and a permute. */
+static inline vec_t im2col_vec_inside(const pxvec_t *v, const float *b)
+{
+    const float *w = b + v->base;
+    return v->contiguous ? vec_load(w) : vec_permute2(vec_load(w), vec_load(w + VL), vec_idx_load(v->idx), v->valid);
 }
 
 /* Where tap k = (c, ky, kx) starts in an image's plane stack: c*ihp*iwp + ky*iwp + kx, for k < K. */
@@ -122,21 +163,77 @@ static void make_tap_offsets(const gs_conv_shape_t *s, const im2col_src_t *src, 
                 koff[k++] = c * src->ihp * src->iwp + ky * src->iwp + kx;
 }
 
-/* One im2col row for pixel vectors [v0, v1), its taps starting at b (= image + tap offset), into
- * dst; `gather` says whether any vector of the table gathers. The common case (no gather, all
- * windows inside the tensor) is a copy, or two loads, a permute and a store, per vector. */
-static inline void im2col_row(const float *b, const float *x_end, const pxvec_t *v, long v0, long v1, int gather,
-                              float *dst)
+/* nper periods of q vectors (patterns v[0..q)) from b, each period `step` floats further on. */
+TPL void im2col_periodic(const int q, const float *b, const pxvec_t *v, long step, long nper, float *dst)
 {
-    if (!gather && b + v[v1 - 1].base + 2 * VL <= x_end) {
-        for (long i = v0; i < v1; i++, dst += VL) {
-            const float *w = b + v[i].base;
-            vec_store(dst, v[i].contiguous ? vec_load(w) : vec_permute2(vec_load(w), vec_load(w + VL), v[i].idx, v[i].valid));
-        }
-        return;
+    vidx_t idx[PERIOD_MAX];
+    vmask_t valid[PERIOD_MAX];
+    long base[PERIOD_MAX];
+    int contiguous[PERIOD_MAX];
+#pragma GCC unroll 4
+    for (int j = 0; j < q; j++) {
+        idx[j] = vec_idx_load(v[j].idx);
+        valid[j] = v[j].valid;
+        base[j] = v[j].base;
+        contiguous[j] = v[j].contiguous;
     }
-    for (long i = v0; i < v1; i++, dst += VL)
-        vec_store(dst, im2col_vec(&v[i], b, x_end));
+    for (long r = 0; r < nper; r++, b += step, dst += q * VL) {
+#pragma GCC unroll 4
+        for (int j = 0; j < q; j++) {
+            const float *w = b + base[j];
+            vec_store(dst + j * VL,
+                      contiguous[j] ? vec_load(w) : vec_permute2(vec_load(w), vec_load(w + VL), idx[j], valid[j]));
+        }
+    }
+}
+
+/* Vectors [v0, v1) of table t (no gathers, windows inside the tensor) by periods: the vectors up to
+ * the first period boundary one by one, then whole periods, then what is left. Kept out of line: the
+ * short rows of the forward panels take the plain loop of im2col_row. */
+static __attribute__((noinline)) void im2col_row_periodic(const float *b, const pxtab_t *t, long v0, long v1,
+                                                          float *dst)
+{
+    const pxvec_t *v = t->v;
+    long i = v0;
+    for (; i < v1 && i % t->q; i++, dst += VL)
+        vec_store(dst, im2col_vec_inside(&v[i], b));
+    const long full_end = v[v1 - 1].nvalid == VL ? v1 : v1 - 1, nper = max_l(0, full_end - i) / t->q;
+    /* Period i / q starts (i / q) steps past the first. */
+    const float *bp = b + i / t->q * t->step;
+    switch (t->q) {
+    case 1:
+        im2col_periodic(1, bp, v, t->step, nper, dst);
+        break;
+    case 2:
+        im2col_periodic(2, bp, v, t->step, nper, dst);
+        break;
+    case 3:
+        im2col_periodic(3, bp, v, t->step, nper, dst);
+        break;
+    default:
+        im2col_periodic(4, bp, v, t->step, nper, dst);
+    }
+    i += nper * t->q;
+    dst += nper * t->q * VL;
+    for (; i < v1; i++, dst += VL)
+        vec_store(dst, im2col_vec_inside(&v[i], b));
+}
+
+/* One im2col row for pixel vectors [v0, v1) of table t, its taps starting at b (= image + tap
+ * offset), into dst. Windows inside the tensor go by periods where the table has one and the row is
+ * long enough to be worth loading the patterns into registers. */
+static inline void im2col_row(const float *b, const float *x_end, const pxtab_t *t, long v0, long v1, float *dst)
+{
+    const pxvec_t *v = t->v;
+    if (t->gather || b + v[v1 - 1].base + 2 * VL > x_end) {
+        for (long i = v0; i < v1; i++, dst += VL)
+            vec_store(dst, im2col_vec(&v[i], b, x_end));
+    } else if (t->q && v1 - v0 >= 8 * t->q) {
+        im2col_row_periodic(b, t, v0, v1, dst);
+    } else {
+        for (long i = v0; i < v1; i++, dst += VL)
+            vec_store(dst, im2col_vec_inside(&v[i], b));
+    }
 }
 
 /* src with zero borders of ph rows and pw columns, when the shape has padding (else src itself).
@@ -285,8 +382,7 @@ static void pack_block(const float *m, long rs, long cs, long r0, long r1, long 
 typedef struct {
     const gs_conv_shape_t *s;
     im2col_src_t in;
-    const pxvec_t *pv;  /* the image's pixel vectors */
-    int gather;         /* whether any of them gathers */
+    pxtab_t pv;         /* the image's pixel vectors */
     const long *koff;   /* tap offsets */
     const float *bias;
     const float *apack; /* weights: block of output channels [o0, o1) at apack + o0*K, kc steps of o1-o0 */
@@ -312,7 +408,7 @@ static void fwd_unit(const fwd_ctx_t *x, long unit, float *panel)
         const long kc = min_l(x->kc, x->K - k0);
         for (long k = 0; k < kc; k++) {
             float *row = panel + k * ldp;
-            im2col_row(img + x->koff[k0 + k], x->in.x_end, x->pv, v0, v1, x->gather, row);
+            im2col_row(img + x->koff[k0 + k], x->in.x_end, &x->pv, v0, v1, row);
             if ((v1 - v0) * VL < ldp) /* computed, never stored: keep it finite */
                 vec_store(row + (v1 - v0) * VL, vec_zero());
         }
@@ -357,10 +453,9 @@ static gs_status_t conv_fwd_tpl(const gs_conv_shape_t *s, const float *src, cons
             const long o0 = gs_conv_block_start(s->oc, x.nb, b), o1 = gs_conv_block_start(s->oc, x.nb, b + 1);
             pack_block(wei, x.K, 1, o0, o1, x.K, apack + o0 * x.K);
         }
-        x.gather = make_pxvecs(s, x.in.iwp, x.P, pv);
+        make_pxtab(s, x.in.iwp, x.P, pv, &x.pv);
         make_tap_offsets(s, &x.in, koff);
         x.apack = apack;
-        x.pv = pv;
         x.koff = koff;
 #pragma omp parallel num_threads(nt) if (nt > 1)
         {
@@ -567,7 +662,7 @@ static gs_status_t conv_bwd_data_tpl(const gs_conv_shape_t *s, const float *diff
  * start (image plane stack + y0*sh*iwp) and its pixel vectors. */
 typedef struct {
     const float *dd, *x;
-    const pxvec_t *pv;
+    const pxtab_t *pv;
     long npx;
 } batch_item_t;
 
@@ -617,8 +712,7 @@ TPL void dot_block(const batch_item_t *items, long nitems, long P, const float *
 typedef struct {
     const gs_conv_shape_t *s;
     im2col_src_t in;
-    const pxvec_t *pv_full, *pv_last; /* pixel vectors of a whole chunk, and of an image's last chunk */
-    int gather;                       /* whether any of them gathers */
+    pxtab_t pv_full, pv_last;         /* pixel vectors of a whole chunk, and of an image's last chunk */
     const long *koff;                 /* tap offsets */
     const float *diff_dst;
     long K, P, items, batch, ldq;
@@ -650,7 +744,7 @@ static batch_item_t batch_item(const bwd_weights_ctx_t *x, long i)
     const long y1 = min_l(y0 + x->ch.rows, s->oh);
     const float *img = x->in.x + n * s->ic * x->in.ihp * x->in.iwp;
     return (batch_item_t){x->diff_dst + n * s->oc * x->P + y0 * s->ow, img + y0 * s->sh * x->in.iwp,
-                          y1 - y0 == x->ch.rows ? x->pv_full : x->pv_last, (y1 - y0) * s->ow};
+                          y1 - y0 == x->ch.rows ? &x->pv_full : &x->pv_last, (y1 - y0) * s->ow};
 }
 
 /* Thread t's share of the chunks, in batches: for each DC im2col rows, build them for every item of
@@ -669,7 +763,7 @@ static void bwd_weights_thread(const bwd_weights_ctx_t *x, int t, int nt, float 
                 const long nvec = (items[q].npx + VL - 1) / VL;
                 for (long c = 0; c < DC; c++)
                     im2col_row(items[q].x + x->koff[min_l(c0 + c, x->K - 1)], x->in.x_end, items[q].pv, 0, nvec,
-                               x->gather, kbuf + (q * DC + c) * x->ldq);
+                               kbuf + (q * DC + c) * x->ldq);
             }
             for (long r0 = 0; r0 < s->oc; r0 += DR)
                 dot_block(items, nitems, x->P, kbuf, x->ldq, x->K, r0, s->oc - 1, c0, dw);
@@ -706,10 +800,8 @@ static gs_status_t conv_bwd_weights_tpl(const gs_conv_shape_t *s, const float *s
                          : gs_error(GS_ENOMEM, "conv_bwd_weights: cannot allocate %ld floats of im2col and partial "
                                     "sums", nt * (kbuf_elems + acc_elems));
     if (st == GS_OK) {
-        x.gather = make_pxvecs(s, x.in.iwp, x.ch.rows * s->ow, pv);
-        x.gather |= make_pxvecs(s, x.in.iwp, (s->oh % x.ch.rows ? s->oh % x.ch.rows : x.ch.rows) * s->ow, pv + nvec);
-        x.pv_full = pv;
-        x.pv_last = pv + nvec;
+        make_pxtab(s, x.in.iwp, x.ch.rows * s->ow, pv, &x.pv_full);
+        make_pxtab(s, x.in.iwp, (s->oh % x.ch.rows ? s->oh % x.ch.rows : x.ch.rows) * s->ow, pv + nvec, &x.pv_last);
         make_tap_offsets(s, &x.in, koff);
         x.koff = koff;
     }
