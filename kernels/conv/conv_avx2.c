@@ -33,6 +33,14 @@ static inline float vec_hsum(vec_t v)
     return _mm_cvtss_f32(x);
 }
 
+/* out[0..3] += the sums of a, b, c, d: three horizontal adds and a fold of the two 128-bit halves. */
+static inline void vec_hsum4_add(vec_t a, vec_t b, vec_t c, vec_t d, float *out)
+{
+    const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    _mm_storeu_ps(out, _mm_add_ps(_mm_loadu_ps(out), q));
+}
+
 typedef __m256i vidx_t;
 static inline vidx_t vec_idx_load(const int *idx) { return _mm256_loadu_si256((const __m256i *)idx); }
 

@@ -19,6 +19,18 @@ static inline vec_t vec_add(vec_t a, vec_t b) { return _mm512_add_ps(a, b); }
 static inline vec_t vec_load_mask(const float *p, vmask_t m) { return _mm512_maskz_loadu_ps(m, p); }
 static inline void vec_store_mask(float *p, vec_t v, vmask_t m) { _mm512_mask_storeu_ps(p, m, v); }
 static inline float vec_hsum(vec_t v) { return _mm512_reduce_add_ps(v); }
+
+/* out[0..3] += the sums of a, b, c, d: pairs interleaved and added within 128-bit lanes, then the
+ * four lanes folded, 14 operations instead of four full reductions. */
+static inline void vec_hsum4_add(vec_t a, vec_t b, vec_t c, vec_t d, float *out)
+{
+    const __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+    const __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+    const __m512 abcd = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, 0x44), _mm512_shuffle_ps(ab, cd, 0xee));
+    const __m128 q = _mm_add_ps(_mm_add_ps(_mm512_castps512_ps128(abcd), _mm512_extractf32x4_ps(abcd, 1)),
+                                _mm_add_ps(_mm512_extractf32x4_ps(abcd, 2), _mm512_extractf32x4_ps(abcd, 3)));
+    _mm_storeu_ps(out, _mm_add_ps(_mm_loadu_ps(out), q));
+}
 typedef __m512i vidx_t;
 static inline vidx_t vec_idx_load(const int *idx) { return _mm512_loadu_si512(idx); }
 

@@ -17,8 +17,10 @@
  *                 batch of images whose im2col rows are built DC at a time in L1; the lanes are
  *                 summed once per batch.
  * Helpers the ISA file provides: vec_zero, vec_load, vec_store, vec_set1, vec_fma, vec_add,
- * vec_hsum, vec_mask(lo, hi) (lanes [lo, hi)), vec_load_mask(p, m) (the mask's lanes from p[lane],
- * the others zero, nothing else read) and vec_store_mask(p, v, m) (only the mask's lanes written). */
+ * vec_hsum, vec_hsum4_add(a, b, c, d, out) (out[0..3] += the sums of a, b, c, d), vec_mask(lo, hi)
+ * (lanes [lo, hi)), vec_load_mask(p, m) (the mask's lanes from p[lane], the others zero, nothing else
+ * read), vec_store_mask(p, v, m) (only the mask's lanes written), vidx_t with vec_idx_load(int[VL])
+ * and vec_permute2(a, b, idx, m) (lane l = (a:b)[idx[l]] where m has it, else zero). */
 #ifndef GS_CONV_TPL_H
 #define GS_CONV_TPL_H
 
@@ -701,12 +703,23 @@ TPL void dot_block(const batch_item_t *items, long nitems, long P, const float *
         }
     }
     const long nr = min_l(DR, rmax + 1 - r0), nc = min_l(DC, K - c0);
+    float *out = dw + r0 * K + c0;
 #pragma GCC unroll 8
-    for (int r = 0; r < DR; r++)
+    for (int r = 0; r < DR; r++, out += K) {
+        if (r >= nr)
+            break;
+        if (nc == DC && DC >= 4) {
+            vec_hsum4_add(acc[r][0], acc[r][1], acc[r][2], acc[r][3], out);
 #pragma GCC unroll 8
-        for (int c = 0; c < DC; c++)
-            if (r < nr && c < nc)
-                dw[(r0 + r) * K + c0 + c] += vec_hsum(acc[r][c]);
+            for (int c = 4; c < DC; c++)
+                out[c] += vec_hsum(acc[r][c]);
+        } else {
+#pragma GCC unroll 8
+            for (int c = 0; c < DC; c++)
+                if (c < nc)
+                    out[c] += vec_hsum(acc[r][c]);
+        }
+    }
 }
 
 typedef struct {
