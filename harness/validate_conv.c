@@ -574,7 +574,8 @@ const char *const gs_conv_shape_resnet = "mb16ic64ih56oc64kh3ph1pw1";
 /* The kernels' seams: pixel tiles of 2 vectors (16 or 32 floats), register blocks of up to 6 or 12
  * rows, dot blocks of 2 or 5 x 5, im2col panels of up to 192 (AVX-512) or 384 (AVX2) rows with a
  * 48 KiB L1 (K = 500 crosses both), chunks of output rows when a batch outgrows L1/L2, pixel vectors
- * that cross output rows, gathers where they spread too wide, and the scalar col2im of strides. */
+ * that cross output rows, gathers where they spread too wide, patterns that repeat, and the scalar
+ * col2im of strides. */
 const char *const gs_conv_shapes_edge[] = {
     /* one image; one input channel */
     "mb1ic1ih28oc20kh5", "mb1ic20ih12oc50kh5", "mb5ic1ih19oc3kh3",
@@ -587,8 +588,9 @@ const char *const gs_conv_shapes_edge[] = {
     "mb4ic8ih7oc16kh1", "mb2ic8ih9oc16kh1sh2sw2",
     /* 1x1 outputs */
     "mb3ic5ih5oc7kh5", "mb2ic3ih4iw6oc5kh4kw6",
-    /* rows of 32 and 34 pixels; pixel vectors spread over many short rows (gathered) */
-    "mb2ic2ih33iw35oc13kh2", "mb1ic2ih40iw12oc3kh1kw10",
+    /* rows of 32 and 34 pixels; pixel vectors spread over many short rows (gathered); rows whose
+     * vector pattern repeats every 2 or 3 vectors (the periodic im2col), with padding */
+    "mb2ic2ih33iw35oc13kh2", "mb1ic2ih40iw12oc3kh1kw10", "mb2ic2ih20iw34oc6kh3", "mb2ic2ih40iw14oc3kh5ph1pw1",
     /* several chunks of output rows (backward-weights and backward-data), many images per batch */
     "mb2ic2ih32iw102oc3kh3", "mb1ic16ih42oc8kh3", "mb17ic3ih8oc5kh3",
 };
