@@ -17,8 +17,13 @@
 
 enum { SEED = 42, MAX_IMPLS = 4 };
 
-/* Past every cache: 64 MiB per array (the triad's arrays are at least as large). */
-#define BIG_N (16L << 20)
+/* Past every cache: the triad's own array size (so "% of triad" compares like with like), or 64 MiB
+ * per array when no peak was measured (--benchmark_list_tests). */
+static long big_floats(const gs_bench_op_opts_t *o)
+{
+    const double mib = o && o->peak ? o->peak->triad_array_mib : 0.0;
+    return mib > 0.0 ? (long)(mib * 1048576.0 / sizeof(float)) : 16L << 20;
+}
 
 typedef enum { B_ACT_FWD, B_ACT_BWD, B_CE, B_MSE, B_STEP, B_SUMSQ, B_SCALE, B_NOISE } bench_kind_t;
 
@@ -327,7 +332,7 @@ gs_status_t gs_bench_act_register(const gs_bench_op_opts_t *o, void **set)
 {
     eset_t *s;
     gs_status_t st = start(o, set, &s);
-    const long sizes[3] = {8192, 737280, BIG_N};
+    const long sizes[3] = {8192, 737280, big_floats(o)};
     const gs_act_kind_t kinds[6] = {GS_ACT_SIGMOID, GS_ACT_TANH, GS_ACT_RELU, GS_ACT_ELU, GS_ACT_SIGMOID_LINEAR,
                                     GS_ACT_SIGMOID_MODDERIV};
     const int nsizes = o && o->quick ? 2 : 3, nkinds = o && o->quick ? 3 : 6;
@@ -347,7 +352,7 @@ gs_status_t gs_bench_softmax_ce_register(const gs_bench_op_opts_t *o, void **set
 {
     eset_t *s;
     gs_status_t st = start(o, set, &s);
-    const long rows[3] = {64, 256, 1L << 20};
+    const long rows[3] = {64, 256, big_floats(o) / 10};
     const int nrows = o && o->quick ? 2 : 3;
     for (int mse = 0; mse < 2 && st == GS_OK; mse++)
         for (int r = 0; r < nrows && st == GS_OK; r++)
@@ -361,7 +366,7 @@ gs_status_t gs_bench_optim_register(const gs_bench_op_opts_t *o, void **set)
 {
     eset_t *s;
     gs_status_t st = start(o, set, &s);
-    const long sizes[2] = {784 * 128, BIG_N};
+    const long sizes[2] = {784 * 128, big_floats(o)};
     const int nsizes = o && o->quick ? 1 : 2;
     for (int z = 0; z < nsizes && st == GS_OK; z++) {
         for (int op = GS_OPTIM_OP_SGD; op <= GS_OPTIM_OP_SDAGD && st == GS_OK; op++)

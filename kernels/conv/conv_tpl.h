@@ -302,6 +302,7 @@ TPL void tile_body(const int mr, const int masked, long kc, const float *restric
             acc[i][0] = acc[i][1] = bias ? vec_set1(bias[i]) : vec_zero();
         }
     }
+#pragma GCC unroll 4
     for (long k = 0; k < kc; k++, a += mr, b += ldb) {
         const vec_t b0 = masked ? vec_load_mask(b, m0) : vec_load(b);
         const vec_t b1 = masked ? (n1 ? vec_load_mask(b + VL, m1) : vec_zero()) : vec_load(b + VL);
