@@ -24,7 +24,7 @@ void gs_prof_reset(void);
 
 /* One row of the profile: all calls with the same kernel, impl, ISA and shape. */
 typedef struct {
-    char kernel[32], impl[16], isa[16], shape[96];
+    char kernel[32], impl[16], isa[24], shape[96]; /* isa fits oneDNN's "avx512_core_bf16" */
     uint64_t calls;
     double total_s, median_s, min_s;
     double flops, bytes; /* per call */

@@ -5,10 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/clock.h"
 #include "core/mem.h"
-#include "core/profiler.h"
 #include "core/rng.h"
+#include "harness/nn_ops.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/softmax_ce/softmax_ce.h"
 
@@ -317,29 +316,13 @@ int gs_model_copy_params(gs_model_t *dst, const gs_model_t *src, const char *exc
 
 /* ---- Forward ---- */
 
-/* The small element-wise loops that live here (bias broadcast and reduction, CustomNorm,
- * GradientNorm, skip additions) are profiled too, so the kernel profile accounts for the whole
- * step: impl "native", isa "c" (plain C, auto-vectorized at the baseline ISA). */
-static uint64_t prof_begin(void) { return gs_prof_active() ? gs_now_ns() : 0; }
-
-static void prof_end(uint64_t t0, const char *kernel, long n, double bytes)
-{
-    if (!t0)
-        return;
-    char shape[32];
-    snprintf(shape, sizeof shape, "n%ld", n);
-    gs_prof_record(kernel, "native", "c", shape, gs_now_ns() - t0, 0.0, bytes);
-}
-
-/* y = x W^T + b: rows of y start as b, then one GEMM accumulates (beta = 1). */
+/* y = x W^T + b: the GEMM, then the bias added to every row (one op each, so both run on oneDNN
+ * under --impl onednn). */
 static gs_status_t linear_fwd(const gs_layer_t *l, const float *x, float *y, long batch)
 {
     const long in = l->fan_in, out = l->fan_out;
-    const uint64_t t0 = prof_begin();
-    for (long r = 0; r < batch; r++)
-        memcpy(y + r * out, l->b, (size_t)out * sizeof(float));
-    prof_end(t0, "bias_fwd", batch * out, 4.0 * (double)(batch * out + out));
-    return gs_gemm(false, true, batch, out, in, 1.0f, x, in, l->w, in, 1.0f, y, out);
+    gs_status_t st = gs_gemm(false, true, batch, out, in, 1.0f, x, in, l->w, in, 0.0f, y, out);
+    return st == GS_OK ? gs_nn_bias_add(batch, out, l->b, y) : st;
 }
 
 /* Mean and unbiased std over all n elements (two passes, double accumulation). */
@@ -392,26 +375,20 @@ static gs_status_t layer_fwd(gs_model_t *m, gs_layer_t *l, long batch, bool trai
                                    l->bn_momentum);
         return gs_bn_fwd_infer(&s, ti->val, l->w, l->b, l->bn_rmean, l->bn_rvar, to->val);
     }
-    case GS_L_CUSTOMNORM: {
-        const uint64_t t0 = prof_begin();
+    case GS_L_CUSTOMNORM: { /* no oneDNN form: native under both implementations */
+        const uint64_t t0 = gs_nn_prof_begin();
         customnorm_fwd(l, ti->val, to->val, n);
-        prof_end(t0, "customnorm_fwd", n, 12.0 * (double)n);
+        gs_nn_prof_end(t0, "customnorm_fwd", n, 12.0 * (double)n);
         return GS_OK;
     }
     case GS_L_GRADNORM: {
-        const uint64_t t0 = prof_begin();
+        const uint64_t t0 = gs_nn_prof_begin();
         memcpy(to->val, ti->val, (size_t)n * sizeof(float));
-        prof_end(t0, "gradnorm_fwd", n, 8.0 * (double)n);
+        gs_nn_prof_end(t0, "gradnorm_fwd", n, 8.0 * (double)n);
         return GS_OK;
     }
-    case GS_L_ADD: {
-        const uint64_t t0 = prof_begin();
-        const float *x2 = m->t[l->in2].val;
-        for (long i = 0; i < n; i++)
-            to->val[i] = ti->val[i] + x2[i];
-        prof_end(t0, "add_fwd", n, 12.0 * (double)n);
-        return GS_OK;
-    }
+    case GS_L_ADD:
+        return gs_nn_add(n, ti->val, m->t[l->in2].val, to->val);
     }
     return gs_error(GS_EINVAL, "model: unknown layer kind %d", (int)l->kind);
 }
@@ -467,12 +444,6 @@ static float *grad_target(gs_model_t *m, gs_nn_tensor_t *t, bool *accumulate)
     return *accumulate ? m->scratch : t->grad;
 }
 
-static void accumulate_into(float *dst, const float *src, long n)
-{
-    for (long i = 0; i < n; i++)
-        dst[i] += src[i];
-}
-
 static gs_status_t linear_bwd(gs_model_t *m, gs_layer_t *l, long batch)
 {
     gs_nn_tensor_t *ti = &m->t[l->in];
@@ -481,13 +452,8 @@ static gs_status_t linear_bwd(gs_model_t *m, gs_layer_t *l, long batch)
     gs_status_t st = GS_OK;
     if (!l->frozen) {
         st = gs_gemm(true, false, out, in, batch, 1.0f, dy, out, ti->val, in, 0.0f, l->dw, in);
-        const uint64_t t0 = prof_begin();
-        for (long j = 0; j < out; j++)
-            l->db[j] = 0.0f;
-        for (long r = 0; r < batch; r++)
-            for (long j = 0; j < out; j++)
-                l->db[j] += dy[r * out + j];
-        prof_end(t0, "bias_bwd", batch * out, 4.0 * (double)(batch * out + out));
+        if (st == GS_OK)
+            st = gs_nn_bias_grad(batch, out, dy, l->db);
     }
     if (st == GS_OK && ti->needs_grad) {
         bool acc = ti->grad_written; /* GEMM accumulates itself with beta = 1 */
@@ -546,10 +512,13 @@ static gs_status_t layer_bwd(gs_model_t *m, gs_layer_t *l, long batch)
                 continue;
             bool acc;
             float *dx = grad_target(m, t, &acc);
+            gs_status_t st = GS_OK;
             if (acc)
-                accumulate_into(t->grad, to->grad, n);
+                st = gs_nn_add(n, t->grad, to->grad, t->grad);
             else
                 memcpy(dx, to->grad, (size_t)n * sizeof(float));
+            if (st != GS_OK)
+                return st;
         }
         return GS_OK;
     }
@@ -581,22 +550,22 @@ static gs_status_t layer_bwd(gs_model_t *m, gs_layer_t *l, long batch)
         break;
     }
     case GS_L_CUSTOMNORM: {
-        const uint64_t t0 = prof_begin();
+        const uint64_t t0 = gs_nn_prof_begin();
         customnorm_bwd(l, ti->val, to->grad, dx, n);
-        prof_end(t0, "customnorm_bwd", n, 12.0 * (double)n);
+        gs_nn_prof_end(t0, "customnorm_bwd", n, 12.0 * (double)n);
         break;
     }
     case GS_L_GRADNORM: {
-        const uint64_t t0 = prof_begin();
+        const uint64_t t0 = gs_nn_prof_begin();
         gradnorm_bwd(to->grad, dx, n);
-        prof_end(t0, "gradnorm_bwd", n, 8.0 * (double)n);
+        gs_nn_prof_end(t0, "gradnorm_bwd", n, 8.0 * (double)n);
         break;
     }
     default:
         break;
     }
     if (st == GS_OK && acc)
-        accumulate_into(ti->grad, dx, n);
+        st = gs_nn_add(n, ti->grad, dx, ti->grad);
     return st;
 }
 
@@ -609,9 +578,9 @@ gs_status_t gs_model_backward(gs_model_t *m)
         gs_nn_tensor_t *t = &m->t[m->loss[i].logits];
         t->grad_written = true;
         const float w = m->loss[i].weight;
-        if (w != 1.0f)
-            for (long k = 0; k < batch * m->classes; k++)
-                t->grad[k] *= w;
+        gs_status_t st = w != 1.0f ? gs_nn_scale(batch * m->classes, w, t->grad) : GS_OK;
+        if (st != GS_OK)
+            return st;
     }
     for (int i = m->nlayers - 1; i >= 0; i--) {
         gs_layer_t *l = &m->l[i];
