@@ -83,7 +83,8 @@ int gs_validate_op_conv(char **operands, int noperands, const gs_validate_opts_t
     if (rc == GS_EXIT_OK) {
         gs_conv_impl_t impls[GS_ISA_COUNT];
         const size_t nimpls = choose_impls(&o->common, impls);
-        const int failed = gs_validate_conv(problems, nproblems, impls, nimpls, (uint64_t)o->seed, stdout, NULL);
+        gs_validate_summary_t sum = {.csv = o->csv};
+        const int failed = gs_validate_conv(problems, nproblems, impls, nimpls, (uint64_t)o->seed, stdout, &sum);
         rc = failed ? GS_EXIT_FAIL : GS_EXIT_OK;
     }
     free(problems);

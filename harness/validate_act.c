@@ -327,12 +327,14 @@ static result_t judge(const case_t *c, gs_status_t st, gs_status_t st_in, const 
     return RESULT_FAIL;
 }
 
-static void tally(gs_validate_summary_t *s, result_t r)
+/* Counts the case and records its row as "<problem>/fwd|bwd" (the problem alone when its references
+ * failed: dir NULL); thr is the wider bound, oneDNN's (the oracle's is DNN_FACTOR times tighter). */
+static void tally(gs_validate_summary_t *s, const char *prob, const char *dir, const char *impl, double dnn_err,
+                  double ref_err, double thr, result_t r)
 {
-    s->tests++;
-    s->passed += r == RESULT_PASS;
-    s->mistrusted += r == RESULT_MISTRUSTED;
-    s->failed += r == RESULT_FAIL;
+    char name[GS_PROBLEM_STR_MAX + 8];
+    snprintf(name, sizeof name, "%s%s%s", prob, dir ? "/" : "", dir ? dir : "");
+    gs_validate_record(s, &(gs_validate_row_t){"act", name, impl, dnn_err, ref_err, thr, result_name(r)});
 }
 
 static void validate_direction(case_t *c, const gs_act_impl_t *impl, bool fwd, uint64_t seed, FILE *out,
@@ -358,7 +360,7 @@ static void validate_direction(case_t *c, const gs_act_impl_t *impl, bool fwd, u
     fputc('\n', out);
     if (r == RESULT_FAIL)
         gs_validate_eltwise_repro(out, "act", prob, impl->name, seed);
-    tally(s, r);
+    tally(s, prob, fwd ? "fwd" : "bwd", impl->name, vs_dnn.max_err, vs_ref.max_err, DNN_FACTOR * thr, r);
 }
 
 static void validate_problem(const gs_act_problem_t *p, const gs_act_impl_t *impls, size_t nimpls, uint64_t seed,
@@ -369,7 +371,7 @@ static void validate_problem(const gs_act_problem_t *p, const gs_act_impl_t *imp
     gs_status_t st = case_init(&c, p, seed);
     if (st != GS_OK) {
         fprintf(out, "act %s - FAIL (references: %s)\n", gs_act_problem_str(p, prob), gs_error_detail());
-        tally(s, RESULT_FAIL);
+        tally(s, prob, NULL, NULL, NAN, NAN, NAN, RESULT_FAIL);
         return;
     }
     for (size_t i = 0; i < nimpls; i++) {
@@ -382,7 +384,7 @@ static void validate_problem(const gs_act_problem_t *p, const gs_act_impl_t *imp
 int gs_validate_act(const gs_act_problem_t *problems, size_t nproblems, const gs_act_impl_t *impls, size_t nimpls,
                     uint64_t seed, FILE *out, gs_validate_summary_t *sum)
 {
-    gs_validate_summary_t s = {0};
+    gs_validate_summary_t s = {.csv = sum ? sum->csv : NULL};
     fprintf(out, "# act validate: seed=%llu threads=%d problems=%zu impls=", (unsigned long long)seed,
             omp_get_max_threads(), nproblems);
     for (size_t i = 0; i < nimpls; i++)

@@ -287,7 +287,8 @@ static const char *check_inplace(case_t *c, const gs_bn_impl_t *im)
 }
 
 typedef struct {
-    double err[O_COUNT]; /* worst against either reference */
+    double err[O_COUNT];                   /* worst against either reference */
+    double ref[O_COUNT], dnn[O_COUNT];     /* against the oracle, against oneDNN */
     char why[256];
 } verdict_t;
 
@@ -299,6 +300,8 @@ static void judge(case_t *c, const gs_bn_impl_t *im, gs_status_t st, verdict_t *
         const double e1 = worst_err(c->run.o[o].at, c->ref.o[o].at, c->scale[o], n);
         const double e2 = worst_err(c->run.o[o].at, c->dnn.o[o].at, c->scale[o], n);
         v->err[o] = e1 > e2 || isnan(e1) ? e1 : e2;
+        v->ref[o] = e1;
+        v->dnn[o] = e2;
     }
     if (st != GS_OK) {
         snprintf(v->why, sizeof v->why, "returned '%s': %s", gs_status_str(st), gs_error_detail());
@@ -331,12 +334,16 @@ static double zero_fraction(const float *x, size_t n)
     return n ? (double)zeros / (double)n : 0.0;
 }
 
-static void tally(gs_validate_summary_t *s, result_t r)
+/* Counts the case and records its row. The outputs have two bounds (statistics, data), so the row
+ * carries the output nearest to its bound, with that bound; v NULL: failed before any output. */
+static void tally(gs_validate_summary_t *s, const char *prob, const char *impl, const verdict_t *v, result_t r)
 {
-    s->tests++;
-    s->passed += r == RESULT_PASS;
-    s->mistrusted += r == RESULT_MISTRUSTED;
-    s->failed += r == RESULT_FAIL;
+    int worst = 0;
+    for (int o = 1; v && o < O_COUNT; o++)
+        if (gs_validate_margin(v->err[o], threshold(o)) > gs_validate_margin(v->err[worst], threshold(worst)))
+            worst = o;
+    gs_validate_record(s, &(gs_validate_row_t){"bn", prob, impl, v ? v->dnn[worst] : NAN, v ? v->ref[worst] : NAN,
+                                               v ? threshold(worst) : NAN, result_name(r)});
 }
 
 static void print_repro(FILE *out, const char *prob, const char *impl, uint64_t seed)
@@ -375,7 +382,7 @@ static void validate_problem(const gs_bn_problem_t *p, const gs_bn_impl_t *impls
     case_t c;
     if (case_init(&c, p) != GS_OK) {
         fprintf(out, "bn %s - FAIL (%s)\n", prob, gs_error_detail());
-        tally(s, RESULT_FAIL);
+        tally(s, prob, NULL, NULL, RESULT_FAIL);
         return;
     }
     fill(&c, seed);
@@ -384,7 +391,7 @@ static void validate_problem(const gs_bn_problem_t *p, const gs_bn_impl_t *impls
         st = run_all(&c, &dnn_impl, &c.dnn, c.ref.o[O_MEAN].at, c.ref.o[O_VAR].at);
     if (st != GS_OK) {
         fprintf(out, "bn %s - FAIL (reference returned '%s': %s)\n", prob, gs_status_str(st), gs_error_detail());
-        tally(s, RESULT_FAIL);
+        tally(s, prob, NULL, NULL, RESULT_FAIL);
         case_free(&c);
         return;
     }
@@ -401,7 +408,7 @@ static void validate_problem(const gs_bn_problem_t *p, const gs_bn_impl_t *impls
         print_case(out, prob, impls[i].name, &v, zeros, r);
         if (r == RESULT_FAIL)
             print_repro(out, prob, impls[i].name, seed);
-        tally(s, r);
+        tally(s, prob, impls[i].name, &v, r);
     }
     case_free(&c);
 }
@@ -409,7 +416,7 @@ static void validate_problem(const gs_bn_problem_t *p, const gs_bn_impl_t *impls
 int gs_validate_bn(const gs_bn_problem_t *problems, size_t nproblems, const gs_bn_impl_t *impls, size_t nimpls,
                    uint64_t seed, FILE *out, gs_validate_summary_t *sum)
 {
-    gs_validate_summary_t s = {0};
+    gs_validate_summary_t s = {.csv = sum ? sum->csv : NULL};
     fprintf(out, "# bn validate: seed=%llu threads=%d problems=%zu impls=", (unsigned long long)seed,
             omp_get_max_threads(), nproblems);
     for (size_t i = 0; i < nimpls; i++)
@@ -494,7 +501,8 @@ int gs_validate_op_bn(char **operands, int noperands, const gs_validate_opts_t *
     if (rc == GS_EXIT_OK) {
         gs_bn_impl_t impls[GS_ISA_COUNT];
         const size_t nimpls = choose_impls(&o->common, impls);
-        rc = gs_validate_bn(list, n, impls, nimpls, (uint64_t)o->seed, stdout, NULL) ? GS_EXIT_FAIL : GS_EXIT_OK;
+        gs_validate_summary_t sum = {.csv = o->csv};
+        rc = gs_validate_bn(list, n, impls, nimpls, (uint64_t)o->seed, stdout, &sum) ? GS_EXIT_FAIL : GS_EXIT_OK;
     }
     free(list);
     return rc;

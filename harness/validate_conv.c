@@ -450,12 +450,14 @@ static void print_repro(FILE *out, const case_t *c, const char *impl, uint64_t s
     gs_error_clear();
 }
 
-static void tally(gs_validate_summary_t *s, result_t r)
+/* Counts the case and records its row as "<problem>/<direction>" (the problem alone when it failed
+ * before any direction ran: d < 0); NAN errors where none was measured. */
+static void tally(gs_validate_summary_t *s, const gs_conv_problem_t *p, int d, const char *impl, double dnn_err,
+                  double ref_err, double threshold, result_t r)
 {
-    s->tests++;
-    s->passed += r == RESULT_PASS;
-    s->mistrusted += r == RESULT_MISTRUSTED;
-    s->failed += r == RESULT_FAIL;
+    char prob[GS_PROBLEM_STR_MAX], name[GS_PROBLEM_STR_MAX + 16];
+    snprintf(name, sizeof name, "%s%s%s", gs_conv_problem_str(p, prob), d < 0 ? "" : "/", d < 0 ? "" : dir_names[d]);
+    gs_validate_record(s, &(gs_validate_row_t){"conv", name, impl, dnn_err, ref_err, threshold, result_name(r)});
 }
 
 /* Both references in every direction, and the magnitudes; false (and a FAIL line, counted) when
@@ -477,7 +479,7 @@ static bool run_references(case_t *c, FILE *out, gs_validate_summary_t *s)
     char prob[GS_PROBLEM_STR_MAX];
     fprintf(out, "conv %s - %s FAIL (reference returned '%s': %s)\n", gs_conv_problem_str(&c->p, prob), who,
             gs_status_str(st), gs_error_detail());
-    tally(s, RESULT_FAIL);
+    tally(s, &c->p, -1, who, NAN, NAN, NAN, RESULT_FAIL);
     return false;
 }
 
@@ -489,7 +491,7 @@ static void validate_problem(const gs_conv_problem_t *p, const gs_conv_impl_t *i
     gs_status_t st = case_init(&c, p, seed);
     if (st != GS_OK) {
         fprintf(out, "conv %s - - FAIL (%s)\n", gs_conv_problem_str(p, prob), gs_error_detail());
-        tally(s, RESULT_FAIL);
+        tally(s, p, -1, NULL, NAN, NAN, NAN, RESULT_FAIL);
         return;
     }
     if (run_references(&c, out, s)) {
@@ -506,7 +508,7 @@ static void validate_problem(const gs_conv_problem_t *p, const gs_conv_impl_t *i
                 print_case(out, &c, (dir_t)d, impls[i].name, &vs_dnn, &vs_ref, r, why);
                 if (r == RESULT_FAIL)
                     print_repro(out, &c, impls[i].name, seed);
-                tally(s, r);
+                tally(s, &c.p, d, impls[i].name, vs_dnn.max_err, vs_ref.max_err, c.threshold, r);
             }
         }
     }
@@ -516,7 +518,7 @@ static void validate_problem(const gs_conv_problem_t *p, const gs_conv_impl_t *i
 int gs_validate_conv(const gs_conv_problem_t *problems, size_t nproblems, const gs_conv_impl_t *impls,
                      size_t nimpls, uint64_t seed, FILE *out, gs_validate_summary_t *sum)
 {
-    gs_validate_summary_t s = {0};
+    gs_validate_summary_t s = {.csv = sum ? sum->csv : NULL};
     fprintf(out, "# conv validate: seed=%llu threads=%d problems=%zu impls=", (unsigned long long)seed,
             omp_get_max_threads(), nproblems);
     for (size_t i = 0; i < nimpls; i++)

@@ -119,7 +119,8 @@ int gs_validate_op_act(char **operands, int noperands, const gs_validate_opts_t 
         else
             for (int i = 0, ni = chosen_isas(&o->common, isas); i < ni; i++)
                 impls[n++] = gs_act_impl_for_isa(isas[i]);
-        int failed = gs_validate_act(problems, nproblems, impls, n, (uint64_t)o->seed, stdout, NULL);
+        gs_validate_summary_t sum = {.csv = o->csv};
+        int failed = gs_validate_act(problems, nproblems, impls, n, (uint64_t)o->seed, stdout, &sum);
         rc = failed ? GS_EXIT_FAIL : GS_EXIT_OK;
     }
     free(problems);
@@ -156,7 +157,8 @@ int gs_validate_op_softmax_ce(char **operands, int noperands, const gs_validate_
         else
             for (int i = 0, ni = chosen_isas(&o->common, isas); i < ni; i++)
                 impls[n++] = gs_softmax_ce_impl_for_isa(isas[i]);
-        int failed = gs_validate_softmax_ce(problems, nproblems, impls, n, (uint64_t)o->seed, stdout, NULL);
+        gs_validate_summary_t sum = {.csv = o->csv};
+        int failed = gs_validate_softmax_ce(problems, nproblems, impls, n, (uint64_t)o->seed, stdout, &sum);
         rc = failed ? GS_EXIT_FAIL : GS_EXIT_OK;
     }
     free(problems);
@@ -191,7 +193,8 @@ int gs_validate_op_optim(char **operands, int noperands, const gs_validate_opts_
         size_t n = 0;
         for (int i = 0, ni = chosen_isas(&o->common, isas); i < ni; i++)
             impls[n++] = gs_optim_impl_for_isa(isas[i]);
-        int failed = gs_validate_optim(problems, nproblems, impls, n, (uint64_t)o->seed, stdout, NULL);
+        gs_validate_summary_t sum = {.csv = o->csv};
+        int failed = gs_validate_optim(problems, nproblems, impls, n, (uint64_t)o->seed, stdout, &sum);
         rc = failed ? GS_EXIT_FAIL : GS_EXIT_OK;
     }
     free(problems);

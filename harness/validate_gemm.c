@@ -368,12 +368,13 @@ static void print_repro(FILE *out, const case_t *c, const char *impl, uint64_t s
     gs_error_clear();
 }
 
-static void tally(gs_validate_summary_t *s, result_t r)
+/* Counts the case and records its row (validate_record.h); NAN errors where none was measured. */
+static void tally(gs_validate_summary_t *s, const gs_gemm_problem_t *p, const char *impl, double dnn_err,
+                  double ref_err, double threshold, result_t r)
 {
-    s->tests++;
-    s->passed += r == RESULT_PASS;
-    s->mistrusted += r == RESULT_MISTRUSTED;
-    s->failed += r == RESULT_FAIL;
+    char prob[GS_PROBLEM_STR_MAX];
+    gs_validate_record(s, &(gs_validate_row_t){"gemm", gs_gemm_problem_str(p, prob), impl, dnn_err, ref_err,
+                                               threshold, result_name(r)});
 }
 
 /* The references for one problem; false (and a FAIL line, counted) when one of them failed. */
@@ -388,7 +389,7 @@ static bool run_references(case_t *c, FILE *out, gs_validate_summary_t *s)
             char prob[GS_PROBLEM_STR_MAX];
             fprintf(out, "gemm %s %s FAIL (reference returned '%s': %s)\n", gs_gemm_problem_str(&c->p, prob),
                     names[i], gs_status_str(st), gs_error_detail());
-            tally(s, RESULT_FAIL);
+            tally(s, &c->p, names[i], NAN, NAN, NAN, RESULT_FAIL);
             return false;
         }
     }
@@ -403,7 +404,7 @@ static void validate_problem(const gs_gemm_problem_t *p, const gs_gemm_impl_t *i
     gs_status_t st = case_init(&c, p, seed);
     if (st != GS_OK) {
         fprintf(out, "gemm %s - FAIL (%s)\n", gs_gemm_problem_str(p, prob), gs_error_detail());
-        tally(s, RESULT_FAIL);
+        tally(s, p, NULL, NAN, NAN, NAN, RESULT_FAIL);
         return;
     }
     if (run_references(&c, out, s)) {
@@ -417,7 +418,7 @@ static void validate_problem(const gs_gemm_problem_t *p, const gs_gemm_impl_t *i
             print_case(out, &c, impls[i].name, &vs_dnn, &vs_ref, r, why);
             if (r == RESULT_FAIL)
                 print_repro(out, &c, impls[i].name, seed);
-            tally(s, r);
+            tally(s, &c.p, impls[i].name, vs_dnn.max_err, vs_ref.max_err, c.threshold, r);
         }
     }
     case_free(&c);
@@ -426,7 +427,7 @@ static void validate_problem(const gs_gemm_problem_t *p, const gs_gemm_impl_t *i
 int gs_validate_gemm(const gs_gemm_problem_t *problems, size_t nproblems, const gs_gemm_impl_t *impls,
                      size_t nimpls, uint64_t seed, FILE *out, gs_validate_summary_t *sum)
 {
-    gs_validate_summary_t s = {0};
+    gs_validate_summary_t s = {.csv = sum ? sum->csv : NULL};
     fprintf(out, "# gemm validate: seed=%llu threads=%d problems=%zu impls=", (unsigned long long)seed,
             omp_get_max_threads(), nproblems);
     for (size_t i = 0; i < nimpls; i++)

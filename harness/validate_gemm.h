@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "harness/problem.h"
+#include "harness/validate_record.h"
 #include "kernels/gemm/gemm.h"
 
 /* The seed the CLI uses unless --seed says otherwise (the scenarios' default seed). */
@@ -18,12 +19,9 @@ typedef struct {
     gs_gemm_fn *fn;
 } gs_gemm_impl_t;
 
-typedef struct {
-    int tests, passed, failed, mistrusted;
-} gs_validate_summary_t;
-
 /* Runs every implementation on every problem, prints one parsable line per (problem, impl) to
- * `out` (plus a header naming the seed, and a summary), adds the counts to *sum when non-NULL and
+ * `out` (plus a header naming the seed, and a summary), adds the counts to *sum when non-NULL (and
+ * writes each case to sum->csv when that is set: validate_record.h) and
  * returns the number of failures. A case fails when it disagrees with oneDNN or with gs_gemm_ref
  * beyond the threshold, writes outside C's m x n elements, writes into A or B, or returns an error;
  * it is MISTRUSTED (reported, not a failure) when too many outputs are zero to prove much. */

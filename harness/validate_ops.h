@@ -2,6 +2,8 @@
 #ifndef GS_VALIDATE_OPS_H
 #define GS_VALIDATE_OPS_H
 
+#include <stdio.h>
+
 #include "harness/cli.h"
 
 /* Options every op's validation shares (parsed by cmd_validate.c). */
@@ -10,6 +12,7 @@ typedef struct {
     const char **shapes; /* --shapes files, in the order given */
     int nshapes;
     long seed;
+    FILE *csv;           /* --csv: every case also as a row here (validate_record.h); NULL: none */
 } gs_validate_opts_t;
 
 /* Validates one op on the problem strings given (or, with none and no --shapes, its built-in list)

@@ -192,6 +192,7 @@ static bool is_native(const gs_pool_impl_t *im) { return im->fwd != gs_pool_fwd_
 
 typedef struct {
     double fwd_err, bwd_err; /* worst against either reference */
+    double dnn_err, ref_err; /* worst of both directions against oneDNN, against the oracle */
     char why[256];
 } verdict_t;
 
@@ -205,6 +206,8 @@ static void judge(case_t *c, const gs_pool_impl_t *im, int kind, gs_status_t st,
     const double b2 = kind == FILL_DISTINCT ? max_diff(c->dx_run.at, c->dx_dnn.at, c->ni, &over_bwd_dnn) : 0.0;
     v->fwd_err = f1 > f2 ? f1 : f2;
     v->bwd_err = b1 > b2 ? b1 : b2;
+    v->dnn_err = f2 > b2 ? f2 : b2;
+    v->ref_err = f1 > b1 ? f1 : b1;
     v->why[0] = '\0';
     if (st != GS_OK)
         snprintf(v->why, sizeof v->why, "returned '%s': %s", gs_status_str(st), gs_error_detail());
@@ -248,12 +251,14 @@ static double zero_fraction(const float *x, size_t n)
     return n ? (double)zeros / (double)n : 0.0;
 }
 
-static void tally(gs_validate_summary_t *s, result_t r)
+/* Counts the case and records its row as "<problem>/<fill>" (the problem alone when it failed
+ * before any fill: fill NULL); NAN errors where none was measured. */
+static void tally(gs_validate_summary_t *s, const char *prob, const char *fill, const char *impl, double dnn_err,
+                  double ref_err, result_t r)
 {
-    s->tests++;
-    s->passed += r == RESULT_PASS;
-    s->mistrusted += r == RESULT_MISTRUSTED;
-    s->failed += r == RESULT_FAIL;
+    char name[GS_PROBLEM_STR_MAX + 16];
+    snprintf(name, sizeof name, "%s%s%s", prob, fill ? "/" : "", fill ? fill : "");
+    gs_validate_record(s, &(gs_validate_row_t){"pool", name, impl, dnn_err, ref_err, THRESHOLD, result_name(r)});
 }
 
 static void print_repro(FILE *out, const char *prob, const char *impl, uint64_t seed)
@@ -286,7 +291,7 @@ static void validate_fill(case_t *c, int kind, const gs_pool_impl_t *impls, size
     if (st != GS_OK) {
         fprintf(out, "pool %s - fill=%s FAIL (reference returned '%s': %s)\n", prob, fill_name, gs_status_str(st),
                 gs_error_detail());
-        tally(s, RESULT_FAIL);
+        tally(s, prob, fill_name, NULL, NAN, NAN, RESULT_FAIL);
         return;
     }
     long dnn_ties = 0; /* how often oneDNN routes a tied gradient elsewhere: reported, not judged */
@@ -313,14 +318,14 @@ static void validate_fill(case_t *c, int kind, const gs_pool_impl_t *impls, size
         fputc('\n', out);
         if (r == RESULT_FAIL)
             print_repro(out, prob, impls[i].name, seed);
-        tally(s, r);
+        tally(s, prob, fill_name, impls[i].name, v.dnn_err, v.ref_err, r);
     }
 }
 
 int gs_validate_pool(const gs_pool_problem_t *problems, size_t nproblems, const gs_pool_impl_t *impls,
                      size_t nimpls, uint64_t seed, FILE *out, gs_validate_summary_t *sum)
 {
-    gs_validate_summary_t s = {0};
+    gs_validate_summary_t s = {.csv = sum ? sum->csv : NULL};
     fprintf(out, "# pool validate: seed=%llu threads=%d problems=%zu impls=", (unsigned long long)seed,
             omp_get_max_threads(), nproblems);
     for (size_t i = 0; i < nimpls; i++)
@@ -332,7 +337,7 @@ int gs_validate_pool(const gs_pool_problem_t *problems, size_t nproblems, const 
         if (case_init(&c, &problems[i]) != GS_OK) {
             char prob[GS_PROBLEM_STR_MAX];
             fprintf(out, "pool %s - FAIL (%s)\n", gs_pool_problem_str(&problems[i], prob), gs_error_detail());
-            tally(&s, RESULT_FAIL);
+            tally(&s, prob, NULL, NULL, NAN, NAN, RESULT_FAIL);
             continue;
         }
         validate_fill(&c, FILL_DISTINCT, impls, nimpls, seed, out, &s);
@@ -414,7 +419,8 @@ int gs_validate_op_pool(char **operands, int noperands, const gs_validate_opts_t
     if (rc == GS_EXIT_OK) {
         gs_pool_impl_t impls[GS_ISA_COUNT];
         const size_t nimpls = choose_impls(&o->common, impls);
-        rc = gs_validate_pool(list, n, impls, nimpls, (uint64_t)o->seed, stdout, NULL) ? GS_EXIT_FAIL : GS_EXIT_OK;
+        gs_validate_summary_t sum = {.csv = o->csv};
+        rc = gs_validate_pool(list, n, impls, nimpls, (uint64_t)o->seed, stdout, &sum) ? GS_EXIT_FAIL : GS_EXIT_OK;
     }
     free(list);
     return rc;
