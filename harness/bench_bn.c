@@ -240,8 +240,8 @@ static gs_status_t register_case(case_t *cs, const char *problem, int nt)
 gs_status_t gs_bench_bn_register(const gs_bench_op_opts_t *opts, void **out)
 {
     *out = NULL;
-    if (!opts || !opts->peak || opts->threads < 1)
-        return gs_error(GS_EINVAL, "bench bn: missing peaks or threads < 1");
+    if (!opts || !opts->peak || opts->threads < 1 || !opts->thread_counts || opts->nthread_counts < 1)
+        return gs_error(GS_EINVAL, "bench bn: missing peaks, threads < 1 or no thread counts");
     const char *problems[8];
     int np = 0;
     for (size_t i = 0; i < sizeof shapes_small / sizeof *shapes_small; i++)
@@ -249,8 +249,8 @@ gs_status_t gs_bench_bn_register(const gs_bench_op_opts_t *opts, void **out)
     for (size_t i = 0; !opts->quick && i < sizeof shapes_large / sizeof *shapes_large; i++)
         problems[np++] = shapes_large[i];
     impl_t impls[MAX_IMPLS];
-    const int ni = impl_list(opts->isa, impls), nthreads = opts->threads > 1 ? 2 : 1;
-    const int threads[2] = {1, opts->threads};
+    const int ni = impl_list(opts->isa, impls), nthreads = opts->nthread_counts;
+    const int *threads = opts->thread_counts;
     set_t *set = calloc(1, sizeof *set);
     if (set)
         set->cases = calloc((size_t)(np * DIR_COUNT * nthreads * ni), sizeof *set->cases);

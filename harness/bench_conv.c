@@ -229,13 +229,13 @@ static int impl_list(int only_isa, gs_conv_impl_t *impls, gs_isa_t *peaks)
 gs_status_t gs_bench_conv_register(const gs_bench_op_opts_t *opts, void **out)
 {
     *out = NULL;
-    if (!opts || !opts->peak || opts->threads < 1)
-        return gs_error(GS_EINVAL, "bench conv: missing peaks or threads < 1");
+    if (!opts || !opts->peak || opts->threads < 1 || !opts->thread_counts || opts->nthread_counts < 1)
+        return gs_error(GS_EINVAL, "bench conv: missing peaks, threads < 1 or no thread counts");
     conv_set_t *set = calloc(1, sizeof *set);
     gs_conv_impl_t impls[GS_ISA_COUNT + 1];
     gs_isa_t peaks[GS_ISA_COUNT + 1];
     const int ni = impl_list(opts->isa, impls, peaks), ns = opts->quick ? NSHAPES_QUICK : NSHAPES;
-    const int threads[2] = {1, opts->threads}, nthreads = opts->threads > 1 ? 2 : 1;
+    const int *threads = opts->thread_counts, nthreads = opts->nthread_counts;
     if (set)
         set->cases = calloc((size_t)(NPASSES * ns * nthreads * ni), sizeof *set->cases);
     if (!set || !set->cases) {

@@ -288,10 +288,10 @@ static gs_status_t add_impls(eset_t *s, ecase_t c, const gs_bench_op_opts_t *o, 
     return st;
 }
 
-/* Registers every case with 1 and all threads. Done after all add_case calls: the array is final. */
+/* Registers every case with each thread count. Done after all add_case calls: the array is final. */
 static gs_status_t register_all(eset_t *s, const gs_bench_op_opts_t *o)
 {
-    const int threads[2] = {1, o->threads}, nthreads = o->threads > 1 ? 2 : 1;
+    const int *threads = o->thread_counts, nthreads = o->nthread_counts;
     for (int i = 0; i < s->count; i++) {
         ecase_t *c = &s->cases[i];
         c->peak = o->peak;
@@ -315,8 +315,8 @@ static gs_status_t start(const gs_bench_op_opts_t *o, void **set, eset_t **s)
     *set = *s;
     if (!*s)
         return gs_error(GS_ENOMEM, "bench: out of memory");
-    if (!o || !o->peak || o->threads < 1)
-        return gs_error(GS_EINVAL, "bench: missing peaks or threads < 1");
+    if (!o || !o->peak || o->threads < 1 || !o->thread_counts || o->nthread_counts < 1)
+        return gs_error(GS_EINVAL, "bench: missing peaks, threads < 1 or no thread counts");
     return GS_OK;
 }
 

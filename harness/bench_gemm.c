@@ -242,12 +242,12 @@ gs_status_t gs_bench_gemm_register(gs_bench_gemm_t *set, const gs_bench_gemm_opt
 {
     set->cases = NULL;
     set->count = 0;
-    if (!opts || !opts->peak || opts->threads < 1)
-        return gs_error(GS_EINVAL, "bench gemm: missing peaks or threads < 1");
+    if (!opts || !opts->peak || opts->threads < 1 || !opts->thread_counts || opts->nthread_counts < 1)
+        return gs_error(GS_EINVAL, "bench gemm: missing peaks, threads < 1 or no thread counts");
     gemm_shape_t shapes[MAX_SHAPES];
     gemm_impl_t impls[MAX_IMPLS];
     const int ns = shape_list(opts->quick, shapes), ni = impl_list(opts->isa, impls);
-    const int threads[2] = {1, opts->threads}, nthreads = opts->threads > 1 ? 2 : 1;
+    const int *threads = opts->thread_counts, nthreads = opts->nthread_counts;
     set->cases = calloc((size_t)ns * nthreads * ni, sizeof *set->cases);
     if (!set->cases)
         return gs_error(GS_ENOMEM, "bench gemm: cannot allocate %d cases", ns * nthreads * ni);

@@ -9,7 +9,9 @@
 
 typedef struct {
     const gs_peak_t *peak; /* measured peaks, the denominator of pct_peak; must outlive the run */
-    int threads;           /* the "all threads" count; benchmarks run with 1 and with this */
+    int threads;           /* the "all threads" count: the bound thread pool, the peaks' "all" */
+    const int *thread_counts; /* each benchmark runs once per count (see bench_ops.h) */
+    int nthread_counts;
     int isa;               /* -1: our kernel for every vector ISA the CPU has; else only this ISA */
     bool quick;            /* only 1024^3 and the batch-64 MLP shapes (CI smoke runs) */
 } gs_bench_gemm_opts_t;

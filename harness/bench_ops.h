@@ -9,7 +9,10 @@
 
 typedef struct {
     const gs_peak_t *peak; /* measured peaks, the denominator of pct_peak; outlives the run */
-    int threads;           /* the "all threads" count; benchmarks run with 1 and with this */
+    int threads;           /* the "all threads" count: the bound thread pool, the peaks' "all" */
+    const int *thread_counts; /* each benchmark runs once per count, in this order (by default 1 and
+                               * threads); each is 1..threads */
+    int nthread_counts;
     int isa;               /* -1: our kernel for every vector ISA the CPU has; else only this ISA */
     bool quick;            /* a small subset with short times (CI smoke runs) */
 } gs_bench_op_opts_t;

@@ -37,7 +37,7 @@ int gs_cmd_bench(int argc, char **argv)
 #include "harness/gbench.h"
 #include "harness/machine.h"
 
-enum { MAX_GB_ARGS = 64, PATH_CAP = 4096 };
+enum { MAX_GB_ARGS = 64, PATH_CAP = 4096, MAX_THREAD_COUNTS = 64 };
 
 #define DEFAULT_OUT_DIR "results/bench"
 /* Per-benchmark minimum time: about 2 minutes for the full set on 2 cores, seconds for --quick. */
@@ -49,6 +49,8 @@ typedef struct {
     const char *out_dir;
     const char *op;
     bool quick, help;
+    int thread_counts[MAX_THREAD_COUNTS]; /* --thread-list; 0 counts: 1 and all threads */
+    int nthread_counts;
     int n_gb;                 /* the user's --benchmark_* flags, passed through in order */
     char *gb[MAX_GB_ARGS];
 } bench_args_t;
@@ -70,6 +72,8 @@ static void usage(FILE *f)
             "  gemm                 our GEMM per ISA vs oneDNN, OpenBLAS and BLIS, with 1 and N threads, on\n"
             "                       1024^3, 2048^3 and the MLP scenarios' shapes at batch 64 and 256\n"
             "  --threads N          the multi-threaded runs use N threads (default: physical cores)\n"
+            "  --thread-list LIST   run each benchmark with each of these thread counts instead of 1 and N,\n"
+            "                       e.g. 1,2,4 or 3 (one process per count: thread-scaling runs); each 1..N\n"
             "  --isa ISA            benchmark only our kernel for ISA (default: every vector ISA the CPU has)\n"
             "  --out DIR            folder for the JSON report (default: " DEFAULT_OUT_DIR ")\n"
             "  --quick              1024^3 and the batch-64 shapes only, min time " QUICK_MIN_TIME " s (CI smoke run)\n"
@@ -87,7 +91,8 @@ static gs_status_t gemm_register(const gs_bench_op_opts_t *o, void **set)
     if (!g)
         return gs_error(GS_ENOMEM, "bench: out of memory");
     *set = g;
-    gs_bench_gemm_opts_t opts = {.peak = o->peak, .threads = o->threads, .isa = o->isa, .quick = o->quick};
+    gs_bench_gemm_opts_t opts = {.peak = o->peak, .threads = o->threads, .thread_counts = o->thread_counts,
+                                 .nthread_counts = o->nthread_counts, .isa = o->isa, .quick = o->quick};
     return gs_bench_gemm_register(g, &opts);
 }
 
@@ -146,12 +151,66 @@ static int split_args(int argc, char **argv, char **own, int *n_own, bench_args_
     return GS_EXIT_OK;
 }
 
+/* "1,2,4" -> distinct counts of 1..4096; prints why and returns false otherwise. */
+static bool parse_thread_list(const char *arg, bench_args_t *a)
+{
+    char buf[512];
+    if (snprintf(buf, sizeof buf, "%s", arg) >= (int)sizeof buf) {
+        fprintf(stderr, "gradscope bench: --thread-list: '%.40s...' is too long\n", arg);
+        return false;
+    }
+    a->nthread_counts = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        long v;
+        if (!gs_cli_parse_int(tok, 1, 4096, &v)) {
+            fprintf(stderr, "gradscope bench: --thread-list: '%s' in '%s' is not a thread count (expected 1..4096)\n",
+                    tok, arg);
+            return false;
+        }
+        for (int i = 0; i < a->nthread_counts; i++)
+            if (a->thread_counts[i] == v) {
+                fprintf(stderr, "gradscope bench: --thread-list: %ld appears twice in '%s'\n", v, arg);
+                return false;
+            }
+        if (a->nthread_counts == MAX_THREAD_COUNTS) {
+            fprintf(stderr, "gradscope bench: --thread-list: more than %d counts in '%s'\n", MAX_THREAD_COUNTS, arg);
+            return false;
+        }
+        a->thread_counts[a->nthread_counts++] = (int)v;
+    }
+    if (a->nthread_counts == 0) {
+        fprintf(stderr, "gradscope bench: --thread-list: '%s' holds no thread count\n", arg);
+        return false;
+    }
+    return true;
+}
+
+/* The thread counts every benchmark runs with: --thread-list (each within the pool of `all`
+ * threads, which the binding and the peaks' "all threads" are for), else 1 and all. */
+static int resolve_thread_counts(bench_args_t *a, int all)
+{
+    for (int i = 0; i < a->nthread_counts; i++)
+        if (a->thread_counts[i] > all) {
+            fprintf(stderr, "gradscope bench: --thread-list: %d is more than the %d thread(s) of --threads "
+                            "(default: one per physical core)\n", a->thread_counts[i], all);
+            return GS_EXIT_USAGE;
+        }
+    if (a->nthread_counts == 0) {
+        a->thread_counts[a->nthread_counts++] = 1;
+        if (all > 1)
+            a->thread_counts[a->nthread_counts++] = all;
+    }
+    return GS_EXIT_OK;
+}
+
 static int parse_args(int argc, char **argv, bench_args_t *a)
 {
-    enum { OPT_OUT = GS_OPT_FIRST_FREE, OPT_QUICK };
+    enum { OPT_OUT = GS_OPT_FIRST_FREE, OPT_QUICK, OPT_THREAD_LIST };
     static const struct option longopts[] = {
         {"isa", required_argument, NULL, GS_OPT_ISA},      {"threads", required_argument, NULL, GS_OPT_THREADS},
         {"out", required_argument, NULL, OPT_OUT},         {"quick", no_argument, NULL, OPT_QUICK},
+        {"thread-list", required_argument, NULL, OPT_THREAD_LIST},
         {"help", no_argument, NULL, 'h'},                  {0, 0, 0, 0},
     };
     char *own[argc + 1];
@@ -167,6 +226,9 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
             a->out_dir = optarg;
         } else if (code == OPT_QUICK) {
             a->quick = true;
+        } else if (code == OPT_THREAD_LIST) {
+            if (!parse_thread_list(optarg, a))
+                return GS_EXIT_USAGE;
         } else if (code == 'h') {
             a->help = true;
         } else {
@@ -466,7 +528,8 @@ static int bench_op(const gs_bench_op_t *op, const bench_args_t *a, const bench_
     if (rc != GS_EXIT_OK)
         return rc;
     add_context(&peak);
-    gs_bench_op_opts_t opts = {.peak = &peak, .threads = gs_threads(), .isa = a->common.isa, .quick = a->quick};
+    gs_bench_op_opts_t opts = {.peak = &peak, .threads = gs_threads(), .thread_counts = a->thread_counts,
+                               .nthread_counts = a->nthread_counts, .isa = a->common.isa, .quick = a->quick};
     void *set = NULL;
     gs_status_t st = op->register_fn(&opts, &set);
     if (st != GS_OK) {
@@ -500,7 +563,7 @@ int gs_cmd_bench(int argc, char **argv)
         (rc = init_gb_flags(&a, &out)) != GS_EXIT_OK)
         return rc;
     load_peers();
-    if ((rc = gs_cli_setup(&a.common)) != GS_EXIT_OK)
+    if ((rc = gs_cli_setup(&a.common)) != GS_EXIT_OK || (rc = resolve_thread_counts(&a, gs_threads())) != GS_EXIT_OK)
         return rc;
     return bench_op(find_op(a.op), &a, &out);
 }
