@@ -21,8 +21,14 @@ static const char *const dir_names[DIR_COUNT] = {"bn_fwd_train", "bn_fwd_infer",
 
 /* Random data: implementations differ by rounding only, a few units of 1e-7 of the values' scale
  * (see validate_bn.c); 1e-5 leaves room for the uniform inputs' larger sums and is far below what
- * a wrong kernel produces. */
+ * a wrong kernel produces. oneDNN sums the M = n*h*w values of a channel in float, one running sum
+ * per thread, so its mean drifts like sqrt(M) roundings (measured 1.6e-5 at M = 65536, 1.5e-5 at
+ * M = 200704 with nChw16c): the tolerance grows by 4 sqrt(M) u, still 1e-4 at most on the shapes
+ * benchmarked, far below a dropped term or a biased variance. */
 #define CHECK_TOL 1e-5
+#define CHECK_U (1.0 / 16777216.0)
+
+static double check_tol(const gs_bn_shape_t *s) { return CHECK_TOL + 4.0 * sqrt((double)(s->n * s->hw)) * CHECK_U; }
 
 typedef struct {
     const char *name;
@@ -149,9 +155,10 @@ static bool verify(gs_bench_state_t *st, const case_t *cs, bufs_t *b, gs_bn_bloc
         double e = worst(b->out, want, ne);
         if (cs->dir == DIR_TRAIN)
             e = fmax(e, worst(stats + 2 * nc, stats, 2 * nc));
-        ok = e <= CHECK_TOL;
+        ok = e <= check_tol(&cs->shape);
         if (!ok)
-            gs_bench_state_skip_with_error(st, "wrong result: error %g against oneDNN (tolerance %g)", e, CHECK_TOL);
+            gs_bench_state_skip_with_error(st, "wrong result: error %g against oneDNN (tolerance %g)", e,
+                                           check_tol(&cs->shape));
     }
     gs_free(want);
     gs_free(stats);
