@@ -12,15 +12,18 @@
 #include "harness/cli.h"
 #include "harness/data.h"
 #include "harness/run.h"
+#include "harness/run_kernels.h"
 #include "harness/scenario.h"
 
-enum { OPT_EPOCHS = GS_OPT_FIRST_FREE, OPT_SUBSET, OPT_SEED, OPT_OUT, OPT_DATA, OPT_RECIPE, OPT_NO_MEASURE };
+enum { OPT_EPOCHS = GS_OPT_FIRST_FREE, OPT_SUBSET, OPT_SEED, OPT_OUT, OPT_DATA, OPT_RECIPE, OPT_NO_MEASURE,
+       OPT_KERNELS, OPT_NO_KERNELS };
 
 typedef struct {
     gs_cli_common_t common;
     int epochs;
     long subset, seed;
     bool seed_set, reference, measure;
+    bool kernels; /* the kernels step first (run_kernels.h): run-all's default, train's --kernels */
     const char *out, *data;
 } train_opts_t;
 
@@ -34,7 +37,10 @@ static void usage(FILE *f, const char *cmd)
             "  --recipe quick|reference  quick (default): SCENARIOS.md's table; reference: batch 512, 300 epochs\n"
             "  --out DIR            results base folder (default results); each run makes DIR/<UTC time>/\n"
             "  --data DIR           Fashion-MNIST folder (default $GRADSCOPE_DATA or " GS_DATA_DIR_DEFAULT ")\n"
-            "  --no-measure         skip the peak measurement (kernels.csv then has no %% of peak)\n" GS_CLI_COMMON_HELP,
+            "  --no-measure         skip the peak measurement (kernels.csv then has no %% of peak)\n"
+            "  --kernels, --no-kernels  first validate every op and benchmark the kernels into the run's\n"
+            "                       kernels/ folder (about 2 minutes on 2 cores); default: run-all yes, train no\n"
+            GS_CLI_COMMON_HELP,
             strcmp(cmd, "train") == 0 ? "train NAME..." : cmd);
 }
 
@@ -60,6 +66,8 @@ static int parse(int argc, char **argv, train_opts_t *o)
         {"data", required_argument, NULL, OPT_DATA},
         {"recipe", required_argument, NULL, OPT_RECIPE},
         {"no-measure", no_argument, NULL, OPT_NO_MEASURE},
+        {"kernels", no_argument, NULL, OPT_KERNELS},
+        {"no-kernels", no_argument, NULL, OPT_NO_KERNELS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -92,6 +100,8 @@ static int parse(int argc, char **argv, train_opts_t *o)
             o->reference = strcmp(optarg, "reference") == 0;
             break;
         case OPT_NO_MEASURE: o->measure = false; break;
+        case OPT_KERNELS: o->kernels = true; break;
+        case OPT_NO_KERNELS: o->kernels = false; break;
         case 'h': return -1;
         default: rc = GS_EXIT_USAGE;
         }
@@ -157,6 +167,18 @@ static int train_all(gs_scenario_t *list, int n, const train_opts_t *o)
         rmdir(run_dir);
         return GS_EXIT_FAIL;
     }
+    /* What the kernels step finds (failed checks, a step that could not run) is recorded in the
+     * run folder and in the exit status; the training goes on regardless. */
+    if (o->kernels) {
+        gs_run_kernels_result_t kr;
+        const gs_run_kernels_opts_t ko = {.run_dir = run_dir, .threads = gs_threads(), .isa = o->common.isa};
+        if (gs_run_kernels(&ko, &kr) != GS_OK) {
+            fprintf(stderr, "gradscope: %s\n", gs_error_detail());
+            rc = GS_EXIT_FAIL;
+        } else if (kr.checks_failed) {
+            rc = GS_EXIT_FAIL;
+        }
+    }
     gs_peak_t peak;
     const bool measured = o->measure && gs_peak_measure(&peak) == GS_OK;
     printf("run %s: %d scenario(s), train %ld / val %ld / test %ld images, %s, %d thread(s)\n", run_dir, n, data.train.n,
@@ -214,7 +236,7 @@ int gs_cmd_train(int argc, char **argv)
 
 int gs_cmd_run_all(int argc, char **argv)
 {
-    train_opts_t o = {.common = GS_CLI_COMMON_DEFAULTS, .out = "results", .measure = true};
+    train_opts_t o = {.common = GS_CLI_COMMON_DEFAULTS, .out = "results", .measure = true, .kernels = true};
     int rc = parse(argc, argv, &o);
     if (rc != GS_EXIT_OK) {
         usage(rc < 0 ? stdout : stderr, "run-all");
