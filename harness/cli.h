@@ -54,5 +54,6 @@ int gs_cmd_bench(int argc, char **argv);
 int gs_cmd_list(int argc, char **argv);
 int gs_cmd_train(int argc, char **argv);
 int gs_cmd_run_all(int argc, char **argv);
+int gs_cmd_report(int argc, char **argv);
 
 #endif

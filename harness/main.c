@@ -17,6 +17,7 @@ static const command_t commands[] = {
     {"list", gs_cmd_list, "the scenario catalog, one line each"},
     {"train", gs_cmd_train, "train scenarios on Fashion-MNIST (train NAME... [--epochs N] [--subset N] ...)"},
     {"run-all", gs_cmd_run_all, "train the whole catalog and print the summary table"},
+    {"report", gs_cmd_report, "HTML + Markdown report of result folders (report RUN_DIR... [--out DIR])"},
 };
 
 static void usage(FILE *f)

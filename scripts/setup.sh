@@ -9,6 +9,7 @@ packages=(
   libopenblas-dev libblis-dev          # peers in `gradscope bench` only
   dataset-fashion-mnist                # the real Fashion-MNIST (/usr/share/datasets/fashion-mnist)
   python3-matplotlib                   # report figures
+  chromium                             # the report tests open the HTML report in headless Chromium
 )
 
 missing=()
