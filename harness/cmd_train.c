@@ -11,6 +11,7 @@
 #include "core/topo.h"
 #include "harness/cli.h"
 #include "harness/data.h"
+#include "harness/report.h"
 #include "harness/run.h"
 #include "harness/run_kernels.h"
 #include "harness/scenario.h"
@@ -24,6 +25,7 @@ typedef struct {
     long subset, seed;
     bool seed_set, reference, measure;
     bool kernels; /* the kernels step first (run_kernels.h): run-all's default, train's --kernels */
+    bool report;  /* the run's report at the end (harness/report.h): run-all */
     const char *out, *data;
 } train_opts_t;
 
@@ -149,6 +151,24 @@ static void write_summaries(const char *run_dir, const gs_run_summary_t *s, int 
     }
 }
 
+/* `gradscope report RUN_DIR` of the finished run: its failure is printed and makes the exit status 1,
+ * but the training results are already in place. */
+static void write_report(const char *run_dir, int *rc)
+{
+    const char *runs[] = {run_dir};
+    const gs_report_args_t a = {.runs = runs, .nruns = 1};
+    int code;
+    if (gs_report_run(&a, &code) != GS_OK) {
+        fprintf(stderr, "gradscope: report: %s\n", gs_error_detail());
+        code = GS_EXIT_FAIL;
+    }
+    if (code != GS_EXIT_OK) {
+        fprintf(stderr, "gradscope: the report of %s is incomplete or missing (exit %d); the results are in place\n",
+                run_dir, code);
+        *rc = GS_EXIT_FAIL;
+    }
+}
+
 /* Trains the given scenarios into one new run folder and prints the summary table. */
 static int train_all(gs_scenario_t *list, int n, const train_opts_t *o)
 {
@@ -203,6 +223,8 @@ static int train_all(gs_scenario_t *list, int n, const train_opts_t *o)
         print_summary(stdout, sum, n, false);
         write_summaries(run_dir, sum, n);
         printf("\nresults in %s\n", run_dir);
+        if (o->report)
+            write_report(run_dir, &rc);
     }
     free(sum);
     gs_splits_free(&data);
@@ -236,7 +258,8 @@ int gs_cmd_train(int argc, char **argv)
 
 int gs_cmd_run_all(int argc, char **argv)
 {
-    train_opts_t o = {.common = GS_CLI_COMMON_DEFAULTS, .out = "results", .measure = true, .kernels = true};
+    train_opts_t o = {.common = GS_CLI_COMMON_DEFAULTS, .out = "results", .measure = true, .kernels = true,
+                      .report = true};
     int rc = parse(argc, argv, &o);
     if (rc != GS_EXIT_OK) {
         usage(rc < 0 ? stdout : stderr, "run-all");
