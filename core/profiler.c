@@ -12,6 +12,7 @@ bool gs_prof_on;
 
 typedef struct {
     gs_prof_entry_t key;
+    uint64_t hash;
     uint64_t *times;
     size_t ntimes, cap;
 } entry_t;
@@ -19,8 +20,25 @@ typedef struct {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static entry_t *entries;
 static size_t nentries, entries_cap;
+/* Open-addressing index over the entries (slot = entry index + 1, 0 empty), at most half full: a
+ * record costs one hash of its key and about one comparison, not a search through every shape of
+ * the step (a training step records ~50 calls over ~30 shapes). */
+static uint32_t *slots;
+static size_t nslots;
 
 void gs_prof_enable(bool on) { gs_prof_on = on; }
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull; /* FNV-1a */
+    return (h ^ 0xff) * 0x100000001b3ull;             /* a separator, so "ab"+"c" != "a"+"bc" */
+}
+
+static uint64_t key_hash(const char *kernel, const char *impl, const char *isa, const char *shape)
+{
+    return hash_str(hash_str(hash_str(hash_str(0xcbf29ce484222325ull, kernel), impl), isa), shape);
+}
 
 static bool same_key(const gs_prof_entry_t *k, const char *kernel, const char *impl, const char *isa,
                      const char *shape)
@@ -29,12 +47,33 @@ static bool same_key(const gs_prof_entry_t *k, const char *kernel, const char *i
            strcmp(k->shape, shape) == 0;
 }
 
+/* Rebuilds the index with `n` slots (a power of two). */
+static bool reindex(size_t n)
+{
+    uint32_t *grown = calloc(n, sizeof *grown);
+    if (!grown)
+        return false;
+    for (size_t i = 0; i < nentries; i++) {
+        size_t s = entries[i].hash & (n - 1);
+        while (grown[s])
+            s = (s + 1) & (n - 1);
+        grown[s] = (uint32_t)(i + 1);
+    }
+    free(slots);
+    slots = grown;
+    nslots = n;
+    return true;
+}
+
 static entry_t *find_or_add(const char *kernel, const char *impl, const char *isa, const char *shape)
 {
-    /* Linear search from the most recent entry: a training step cycles through a few dozen shapes. */
-    for (size_t i = nentries; i-- > 0;)
-        if (same_key(&entries[i].key, kernel, impl, isa, shape))
-            return &entries[i];
+    const uint64_t h = key_hash(kernel, impl, isa, shape);
+    size_t s = nslots ? h & (nslots - 1) : 0;
+    for (; nslots && slots[s]; s = (s + 1) & (nslots - 1)) {
+        entry_t *e = &entries[slots[s] - 1];
+        if (e->hash == h && same_key(&e->key, kernel, impl, isa, shape))
+            return e;
+    }
     if (nentries == entries_cap) {
         size_t cap = entries_cap ? 2 * entries_cap : 64;
         entry_t *grown = realloc(entries, cap * sizeof *grown);
@@ -45,10 +84,19 @@ static entry_t *find_or_add(const char *kernel, const char *impl, const char *is
     }
     entry_t *e = &entries[nentries++];
     memset(e, 0, sizeof *e);
+    e->hash = h;
     snprintf(e->key.kernel, sizeof e->key.kernel, "%s", kernel);
     snprintf(e->key.impl, sizeof e->key.impl, "%s", impl);
     snprintf(e->key.isa, sizeof e->key.isa, "%s", isa);
     snprintf(e->key.shape, sizeof e->key.shape, "%s", shape);
+    if (2 * nentries > nslots) { /* keep the index at most half full (it also indexes the new entry) */
+        if (!reindex(nslots ? 2 * nslots : 128)) {
+            nentries--;
+            return NULL;
+        }
+    } else {
+        slots[s] = (uint32_t)nentries;
+    }
     return e;
 }
 
@@ -81,8 +129,10 @@ void gs_prof_reset(void)
     for (size_t i = 0; i < nentries; i++)
         free(entries[i].times);
     free(entries);
+    free(slots);
     entries = NULL;
-    nentries = entries_cap = 0;
+    slots = NULL;
+    nentries = entries_cap = nslots = 0;
     pthread_mutex_unlock(&lock);
 }
 

@@ -244,6 +244,23 @@ void gs_model_free(gs_model_t *m)
     m->labels = NULL;
 }
 
+/* Trainable buffers whose padded extents touch (frozen layers split them) merge into one run. */
+static void find_runs(gs_model_t *m)
+{
+    m->nruns = 0;
+    for (int i = 0; i < m->nlayers; i++) {
+        const gs_layer_t *l = &m->l[i];
+        if (l->nw == 0 || l->frozen)
+            continue;
+        const long start = l->w - m->params, end = (l->b - m->params) + round16(l->nb);
+        gs_param_run_t *last = m->nruns ? &m->runs[m->nruns - 1] : NULL;
+        if (last && last->offset + last->n == start)
+            last->n = end - last->offset;
+        else
+            m->runs[m->nruns++] = (gs_param_run_t){start, end - start};
+    }
+}
+
 void gs_model_update_needs_grad(gs_model_t *m)
 {
     for (int t = 0; t < m->ntensors; t++)
@@ -254,6 +271,7 @@ void gs_model_update_needs_grad(gs_model_t *m)
         bool upstream = m->t[l->in].needs_grad || (l->in2 >= 0 && m->t[l->in2].needs_grad);
         m->t[l->out].needs_grad = trainable || upstream;
     }
+    find_runs(m);
 }
 
 /* ---- Initialization ---- */
@@ -414,8 +432,10 @@ gs_status_t gs_model_forward(gs_model_t *m, const float *x, const int32_t *y, lo
 {
     if (batch < 1 || batch > m->batch)
         return gs_error(GS_EINVAL, "model: batch of %ld, expected 1..%ld", batch, m->batch);
-    memcpy(m->t[0].val, x, (size_t)(batch * m->t[0].per_sample) * sizeof(float));
-    memcpy(m->labels, y, (size_t)batch * sizeof(int32_t));
+    if (x != m->t[0].val)
+        memcpy(m->t[0].val, x, (size_t)(batch * m->t[0].per_sample) * sizeof(float));
+    if (y != m->labels)
+        memcpy(m->labels, y, (size_t)batch * sizeof(int32_t));
     m->last_batch = batch;
     for (int i = 0; i < m->nlayers; i++) {
         gs_status_t st = layer_fwd(m, &m->l[i], batch, training);

@@ -72,6 +72,13 @@ typedef struct {
 
 typedef enum { GS_NN_LOSS_CE = 0, GS_NN_LOSS_MSE } gs_nn_loss_t;
 
+/* A contiguous stretch of the parameter arena holding only trainable buffers (and the zero padding
+ * between them): the same offset addresses their gradients, and `per * offset` their optimizer state
+ * (`per` state floats per parameter). An element-wise optimizer updates a whole run in one call. */
+typedef struct {
+    long offset, n;
+} gs_param_run_t;
+
 typedef struct {
     long batch;      /* the largest batch the arenas hold */
     long last_batch; /* the batch of the last forward */
@@ -88,6 +95,8 @@ typedef struct {
     uint8_t *pool_ws;
     long npool_ws;
     int32_t *labels; /* the batch's labels (batch ints) */
+    gs_param_run_t runs[GS_NN_MAX_LAYERS]; /* trainable parameters (gs_model_update_needs_grad) */
+    int nruns;
 } gs_model_t;
 
 /* Starts a model for `batch` samples of c x h x w inputs; the input is tensor 0. */
@@ -116,12 +125,13 @@ void gs_model_free(gs_model_t *m);
  * running stats 0 / 1, optimizer state 0. Layer i draws from RNG stream i of `seed`. */
 void gs_model_init(gs_model_t *m, gs_init_t init, float std, uint64_t seed);
 
-/* Marks which tensors need gradients after (un)freezing layers: a tensor needs one when a
- * trainable parameter lies upstream of it. Call after changing `frozen`. */
+/* Marks which tensors need gradients after (un)freezing layers (a tensor needs one when a trainable
+ * parameter lies upstream of it) and recomputes the trainable runs. Call after changing `frozen`. */
 void gs_model_update_needs_grad(gs_model_t *m);
 
-/* Forward over the batch in tensor 0 (x) with labels y; fills every loss's value and correct
- * count. training: BN uses batch statistics (and updates running ones). */
+/* Forward over the batch x with labels y; fills every loss's value and correct count. training: BN
+ * uses batch statistics (and updates running ones). x and y are copied into the input tensor and the
+ * label buffer unless they are those (m->t[0].val, m->labels: a loader can gather straight there). */
 gs_status_t gs_model_forward(gs_model_t *m, const float *x, const int32_t *y, long batch, bool training);
 
 /* Backward of the last training forward: every trainable layer's dW/db. */

@@ -82,6 +82,8 @@ static gs_status_t outdir_commit(outdir_t *o)
 
 gs_status_t gs_run_make_dir(const char *base, char *out, unsigned long cap)
 {
+    if (!out || cap < 2)
+        return gs_error(GS_EINVAL, "run folder: no room for the path under %s", base);
     gs_status_t st = make_dir(base);
     if (st != GS_OK)
         return st;

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/mem.h"
 #include "core/profiler.h"
 
 /* RNG streams of the gradient noise: one per (step, buffer), far from the layers' init streams. */
@@ -36,10 +35,11 @@ gs_status_t gs_evaluate(gs_model_t *m, const gs_dataset_t *d, double *loss, doub
     return st;
 }
 
-/* Calls fn on every trainable parameter buffer (weights, then biases), in layer order. */
+/* Calls fn on every trainable parameter buffer (weights, then biases), in layer order: for what
+ * works per buffer (SDAGD's norm, the noise streams). */
 typedef gs_status_t buffer_fn(void *user, int buffer, long n, float *w, float *g, float *state);
 
-static gs_status_t for_each_trainable(gs_model_t *m, buffer_fn *fn, void *user)
+static gs_status_t for_each_buffer(gs_model_t *m, buffer_fn *fn, void *user)
 {
     int buffer = 0;
     for (int i = 0; i < m->nlayers; i++) {
@@ -55,19 +55,33 @@ static gs_status_t for_each_trainable(gs_model_t *m, buffer_fn *fn, void *user)
     return GS_OK;
 }
 
-static gs_status_t add_sumsq(void *user, int buffer, long n, float *w, float *g, float *state)
+/* The optimizer state of run r (NULL for SGD). */
+static float *run_state(const gs_model_t *m, const gs_param_run_t *r)
 {
-    (void)buffer, (void)w, (void)state;
-    double s;
-    gs_status_t st = gs_sumsq(n, g, &s);
-    *(double *)user += s;
-    return st;
+    const int per = gs_opt_state_per_param(m->opt_kind);
+    return per ? m->opt_state + per * r->offset : NULL;
 }
 
-static gs_status_t scale_grad(void *user, int buffer, long n, float *w, float *g, float *state)
+/* Global gradient norm over the trainable runs (their padding holds zeros). */
+static gs_status_t grad_sumsq(const gs_model_t *m, double *sumsq)
 {
-    (void)buffer, (void)w, (void)state;
-    return gs_scale(n, g, *(float *)user);
+    *sumsq = 0;
+    for (int i = 0; i < m->nruns; i++) {
+        double s;
+        gs_status_t st = gs_sumsq(m->runs[i].n, m->grads + m->runs[i].offset, &s);
+        if (st != GS_OK)
+            return st;
+        *sumsq += s;
+    }
+    return GS_OK;
+}
+
+static gs_status_t scale_grads(const gs_model_t *m, float scale)
+{
+    gs_status_t st = GS_OK;
+    for (int i = 0; i < m->nruns && st == GS_OK; i++)
+        st = gs_scale(m->runs[i].n, m->grads + m->runs[i].offset, scale);
+    return st;
 }
 
 typedef struct {
@@ -88,37 +102,51 @@ typedef struct {
     long step;
 } update_t;
 
-static gs_status_t update(void *user, int buffer, long n, float *w, float *g, float *state)
+static gs_status_t update_buffer(void *user, int buffer, long n, float *w, float *g, float *state)
 {
     (void)buffer;
     const update_t *u = user;
     return gs_opt_step(u->opt, n, w, g, state, u->step);
 }
 
+/* The optimizer step. SGD, momentum and Adam are element-wise, so each run of contiguous trainable
+ * buffers is one call (a 7-layer MLP: 1 call instead of 16; the zero padding inside a run keeps
+ * zero weights, gradients and state); SDAGD normalizes by each buffer's own gradient norm, so it
+ * goes buffer by buffer. */
+static gs_status_t update(gs_model_t *m, const gs_opt_t *opt, long step)
+{
+    if (opt->kind == GS_OPT_SDAGD) {
+        update_t u = {opt, step};
+        return for_each_buffer(m, update_buffer, &u);
+    }
+    gs_status_t st = GS_OK;
+    for (int i = 0; i < m->nruns && st == GS_OK; i++) {
+        const gs_param_run_t *r = &m->runs[i];
+        st = gs_opt_step(opt, r->n, m->params + r->offset, m->grads + r->offset, run_state(m, r), step);
+    }
+    return st;
+}
+
 /* Clipping to the global norm and the annealed noise (variance eta / (1 + t)^gamma at global step
  * `step`, from 1), then the optimizer at its own step `opt_step` (from 1: a fresh optimizer, e.g. a
- * new layerwise stage, restarts Adam's bias correction). */
+ * new layerwise stage, restarts Adam's bias correction). The noise stays per buffer: each buffer
+ * draws from its own stream, as it did before runs were fused. */
 static gs_status_t apply_gradients(gs_model_t *m, const gs_scenario_t *sc, long step, long opt_step)
 {
     gs_status_t st = GS_OK;
     if (sc->clip_norm > 0) {
         double sumsq = 0;
-        st = for_each_trainable(m, add_sumsq, &sumsq);
+        st = grad_sumsq(m, &sumsq);
         const double norm = sqrt(sumsq);
-        float scale = (float)(sc->clip_norm / norm);
         if (st == GS_OK && norm > sc->clip_norm && isfinite(norm))
-            st = for_each_trainable(m, scale_grad, &scale);
+            st = scale_grads(m, (float)(sc->clip_norm / norm));
     }
     if (st == GS_OK && sc->grad_noise_eta > 0) {
         noise_t z = {(float)sqrt(sc->grad_noise_eta / pow(1.0 + (double)(step - 1), sc->grad_noise_gamma)),
                      (uint64_t)sc->seed, step};
-        st = for_each_trainable(m, add_noise, &z);
+        st = for_each_buffer(m, add_noise, &z);
     }
-    if (st == GS_OK) {
-        update_t u = {&sc->opt, opt_step};
-        st = for_each_trainable(m, update, &u);
-    }
-    return st;
+    return st == GS_OK ? update(m, &sc->opt, opt_step) : st;
 }
 
 static bool rows_nonfinite(const gs_gradflow_t *rows, int n)
@@ -154,44 +182,38 @@ static void write_epoch(gs_train_io_t *io, int epoch, const gs_train_result_t *r
     }
 }
 
-/* Buffers one run of epochs needs, allocated before the first step. */
+/* Buffers one run of epochs needs, allocated before the first step (batches are gathered straight
+ * into the model's input tensor and label buffer). */
 typedef struct {
-    float *x;
-    int32_t *y;
     long *perm;
     double *epoch_times;
 } train_buffers_t;
 
 static void free_buffers(train_buffers_t *b)
 {
-    gs_free(b->x);
-    free(b->y);
     free(b->perm);
     free(b->epoch_times);
 }
 
-static gs_status_t alloc_buffers(const gs_model_t *m, const gs_splits_t *data, int epochs, train_buffers_t *b)
+static gs_status_t alloc_buffers(const gs_splits_t *data, int epochs, train_buffers_t *b)
 {
-    b->x = gs_alloc((size_t)(m->batch * m->t[0].per_sample) * sizeof(float));
-    b->y = malloc((size_t)m->batch * sizeof(int32_t));
     b->perm = malloc((size_t)data->train.n * sizeof(long));
     b->epoch_times = malloc((size_t)(epochs > 0 ? epochs : 1) * sizeof(double));
-    if (!b->x || !b->y || !b->perm || !b->epoch_times) {
+    if (!b->perm || !b->epoch_times) {
         free_buffers(b);
-        return gs_error(GS_ENOMEM, "train: cannot allocate the batch buffers");
+        return gs_error(GS_ENOMEM, "train: cannot allocate the shuffling buffers");
     }
     return GS_OK;
 }
 
-/* One optimization step on the batch. The gradient-flow probe (a pass over every weight and
+/* One optimization step on the batch in the model's input. The gradient-flow probe (a pass over every weight and
  * gradient) runs only when `probe` is set: every log_every steps and at each epoch's last step, so
  * it stays a few percent of the step time. *diverged: the loss, or a probed gradient, is NaN/Inf
  * (an unprobed Inf gradient shows up as a NaN loss one step later). */
-static gs_status_t train_step(gs_model_t *m, const gs_scenario_t *sc, const train_buffers_t *b, long batch, long step,
-                              long opt_step, bool probe, gs_gradflow_t *rows, int *nrows, bool *diverged,
-                              double *probe_s)
+static gs_status_t train_step(gs_model_t *m, const gs_scenario_t *sc, long batch, long step, long opt_step, bool probe,
+                              gs_gradflow_t *rows, int *nrows, bool *diverged, double *probe_s)
 {
-    gs_status_t st = gs_model_forward(m, b->x, b->y, batch, true);
+    gs_status_t st = gs_model_forward(m, m->t[0].val, m->labels, batch, true);
     if (st != GS_OK)
         return st;
     if (!isfinite(gs_model_total_loss(m))) {
@@ -214,7 +236,7 @@ gs_status_t gs_train_epochs(gs_model_t *m, const gs_scenario_t *sc, const gs_spl
                             const gs_train_plan_t *plan, gs_train_io_t *io, gs_train_result_t *res)
 {
     train_buffers_t b = {0};
-    gs_status_t st = alloc_buffers(m, data, plan->epochs, &b);
+    gs_status_t st = alloc_buffers(data, plan->epochs, &b);
     if (st != GS_OK)
         return st;
     long step = plan->first_step;
@@ -231,13 +253,13 @@ gs_status_t gs_train_epochs(gs_model_t *m, const gs_scenario_t *sc, const gs_spl
         for (long first = 0; first < data->train.n && st == GS_OK; first += m->batch) {
             const long batch = data->train.n - first < m->batch ? data->train.n - first : m->batch;
             const double tg = gs_now_s();
-            gs_data_gather(&data->train, b.perm, first, batch, b.x, b.y);
+            gs_data_gather(&data->train, b.perm, first, batch, m->t[0].val, m->labels);
             res->data_time_s += gs_now_s() - tg;
             step++;
             bool diverged = false;
             const bool probe = step % sc->log_every == 0 || first + batch >= data->train.n;
             const double ts = gs_now_s();
-            st = train_step(m, sc, &b, batch, step, step - plan->first_step, probe, rows, &nrows, &diverged,
+            st = train_step(m, sc, batch, step, step - plan->first_step, probe, rows, &nrows, &diverged,
                             &res->probe_time_s);
             res->train_time_s += gs_now_s() - ts;
             if (st != GS_OK)
