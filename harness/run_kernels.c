@@ -33,7 +33,7 @@ extern char **environ;
  * real steps in seconds (unset: all of them). */
 #define BENCH_OPS_ENV "GS_KERNELS_BENCH_OPS"
 
-/* Thread scaling 1..N for the compute-bound ops; 1 and N for the rest (the report's format). */
+/* Thread scaling (1, 2, 4, ... N) for the compute-bound ops; 1 and N for the rest (the report's format). */
 static const char *const scaling_ops[] = {"gemm", "conv"};
 static const char *const quick_ops[] = {"pool", "bn", "act", "softmax_ce", "optim"};
 enum { NSCALING = 2, NQUICK = 5, MAX_ARGS = 16, PATH_CAP = 4096, MAX_FAIL_LINES = 20 };
@@ -283,12 +283,24 @@ static void bench_step(plan_t *p, int index, const char *op, const char *thread_
     }
 }
 
+/* Thread-scaling points: 1, 2, 4, ... and the full count, so a many-core machine pays for
+ * log2(N) + 1 processes per op, not N. */
+static int next_scaling_count(int k, int n) { return k >= n ? n + 1 : (2 * k < n ? 2 * k : n); }
+
+static int scaling_points(int n)
+{
+    int count = 0;
+    for (int k = 1; k <= n; k = next_scaling_count(k, n))
+        count++;
+    return count;
+}
+
 static void run_steps(plan_t *p)
 {
     int index = 0;
     validate_step(p, ++index);
     for (int i = 0; i < NSCALING; i++)
-        for (int k = 1; bench_selected(p, i) && k <= p->o->threads; k++) {
+        for (int k = 1; bench_selected(p, i) && k <= p->o->threads; k = next_scaling_count(k, p->o->threads)) {
             char list[16], file[64];
             snprintf(list, sizeof list, "%d", k);
             snprintf(file, sizeof file, "bench-%s-threads%d.json", scaling_ops[i], k);
@@ -313,7 +325,7 @@ gs_status_t gs_run_kernels(const gs_run_kernels_opts_t *o, gs_run_kernels_result
         return st;
     p.total = 1;
     for (int i = 0; i < NSCALING + NQUICK; i++)
-        p.total += bench_selected(&p, i) ? (i < NSCALING ? o->threads : 1) : 0;
+        p.total += bench_selected(&p, i) ? (i < NSCALING ? scaling_points(o->threads) : 1) : 0;
     char final_dir[PATH_CAP + 16];
     if (snprintf(p.dir, sizeof p.dir, "%s/.kernels.partial", o->run_dir) >= (int)sizeof p.dir)
         return gs_error(GS_EINVAL, "%s: run folder path too long", o->run_dir);

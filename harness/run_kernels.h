@@ -9,7 +9,7 @@
 
 typedef struct {
     const char *run_dir; /* results/<run>: exists */
-    int threads;         /* the run's thread count N: gemm and conv scale 1..N, the rest run 1 and N */
+    int threads;         /* the run's thread count N: gemm and conv scale over 1, 2, 4, ... N, the rest run 1 and N */
     int isa;             /* -1, or the ISA the run forces (each step gets --isa) */
     const char *exe;     /* the gradscope binary the steps run; NULL: this process's own */
 } gs_run_kernels_opts_t;
@@ -22,7 +22,7 @@ typedef struct {
 } gs_run_kernels_result_t;
 
 /* Writes <run_dir>/kernels/: validate.csv (gradscope validate all --csv), bench-gemm-threads<k>.json
- * and bench-conv-threads<k>.json for k = 1..threads, bench-<op>.json for pool, bn, act, softmax_ce and
+ * and bench-conv-threads<k>.json for k = 1, 2, 4, ... threads, bench-<op>.json for pool, bn, act, softmax_ce and
  * optim (the --quick sets), validate.log and bench.log (the steps' console output). The folder is
  * written as .kernels.partial and renamed when every step produced its file. One progress line per
  * step on stderr; failed checks are printed there too. GS_OK when the folder is complete (even with
