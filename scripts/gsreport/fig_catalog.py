@@ -7,6 +7,7 @@ import re
 import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from .doc import Skip
 from .fig_scenario import CHANCE, save, stage_bounds
@@ -110,6 +111,7 @@ def draw_layerwise(plt, path, sc):
     ax_a.axhline(CHANCE, color="#999999", ls=":", lw=0.9)
     ax_a.set_ylim(0, 1)
     ax_a.set_xlabel("epoch (stages continue the numbering)")
+    ax_a.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_a.set_ylabel("validation accuracy")
     ax_a.legend(ncol=2, fontsize=7.5)
     ax_a.set_title("validation accuracy, stage by stage")
@@ -210,6 +212,7 @@ def draw_lr_trials(plt, path, sc):
     ax_c.axhline(CHANCE, color="#999999", ls=":", lw=0.9)
     ax_c.set_ylim(0, 1)
     ax_c.set_xlabel("trial epoch")
+    ax_c.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_c.set_ylabel("validation accuracy")
     ax_c.legend(fontsize=7.5)
     ax_c.set_title("each candidate's trial")

@@ -69,7 +69,10 @@ def draw_curves(plt, path, sc):
         ax.plot(x, _series(rows, f"val_{key}"), "--s", color=color, ms=3.5, lw=1.4, alpha=0.75, label="validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if len(x) <= 12:
+            ax.set_xticks(x)
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(min(x) - 0.5, max(x) + 0.5)
         mark_stages(ax, rows)
         mark_divergence_epoch(ax, sc)
@@ -140,7 +143,7 @@ def draw_gradflow_heatmap(plt, path, sc):
     positive = m[np.isfinite(m) & (m > 0)]
     if positive.size == 0:
         raise Skip(f"{sc.name}: every recorded mean |dW| is zero or not finite, so no heat map")
-    fig, ax = plt.subplots(figsize=(min(3.2 + 0.55 * len(epochs), 11), 1.2 + 0.34 * len(layers)))
+    fig, ax = plt.subplots(figsize=(min(4.2 + 0.55 * len(epochs), 11), 1.4 + 0.34 * len(layers)))
     cmap = plt.get_cmap("viridis").copy()
     cmap.set_bad("#ffffff")
     shown = np.ma.masked_where(~np.isfinite(m) | (m <= 0), m)
@@ -155,7 +158,7 @@ def draw_gradflow_heatmap(plt, path, sc):
     _set_grid_axes(ax, layers, epochs)
     _mark_diverged_column(ax, sc, epochs, len(layers))
     fig.colorbar(im, ax=ax, label="mean |dW| (log scale)")
-    ax.set_title(f"{sc.name}: gradient flow, mean |dW| per layer and epoch")
+    ax.set_title(f"{sc.name}: gradient flow\nmean |dW| per layer and epoch")
     save(plt, fig, path)
     first, last = m[0][np.isfinite(m[0])], m[-1][np.isfinite(m[-1])]
     span = ""
@@ -223,7 +226,7 @@ def draw_saturation(plt, path, sc):
     if not layers:
         raise Skip(f"{sc.name}: no hidden-layer rows in gradflow.csv, so no saturation map")
     m, epochs, _ = _grid(sc, key, layers)
-    fig, ax = plt.subplots(figsize=(min(3.2 + 0.55 * len(epochs), 11), 1.2 + 0.34 * len(layers)))
+    fig, ax = plt.subplots(figsize=(min(4.2 + 0.55 * len(epochs), 11), 1.4 + 0.34 * len(layers)))
     cmap = plt.get_cmap("magma_r").copy()
     cmap.set_bad("#ffffff")
     im = ax.imshow(np.ma.masked_invalid(m), aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
@@ -231,7 +234,7 @@ def draw_saturation(plt, path, sc):
     _set_grid_axes(ax, layers, epochs)
     _mark_diverged_column(ax, sc, epochs, len(layers))
     fig.colorbar(im, ax=ax, label="fraction of units")
-    ax.set_title(f"{sc.name}: {what.split(' (')[0]} per layer")
+    ax.set_title(f"{sc.name}\n{what.split(' (')[0]} per layer")
     save(plt, fig, path)
     worst = np.nanmax(m) if np.isfinite(m).any() else math.nan
     return f"{sc.name}: fraction of {what} per hidden layer and epoch; highest {100 * worst:.0f}%"

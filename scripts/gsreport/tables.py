@@ -26,6 +26,9 @@ def summary_table(run):
             rows.append([sc.name, "?"] + ["—"] * 7 + ["not loaded: " + "; ".join(sc.problems)])
             continue
         r = sc.result
+        if sc.config.get("procedure") == "neuron_l2_vs_ce":  # one neuron: no epochs, test set or kernels
+            rows.append([sc.name, sc.section] + ["—"] * 7 + [r.get("note", "")])
+            continue
         ratio = r.get("grad_ratio_first_head")
         rows.append([sc.name, sc.section, fmt(r.get("test_acc"), ".4f"), fmt(r.get("best_val_acc"), ".4f"),
                      fmt(r.get("epochs_run"), ".0f"), fmt(ratio, ".2e") if finite(ratio) and ratio >= 0 else "—",

@@ -4,13 +4,15 @@
 #                  saturation and dead units, divergence, layerwise stages, deep supervision, lr_search
 #                  trials, the single neuron), with peaks measured, and a kernels/ folder holding
 #                  validate.csv (gradscope validate --csv) and GEMM / conv benchmark JSON at 1 and 2 threads
+#                  (the benchmarks only when BENCH is "bench": a GS_BENCH=OFF build has no gradscope bench)
 #   OUT/run-b/     a second run with another ISA and thread count (the across-CPU view)
-#   OUT/extra-bench.json  a benchmark file outside the runs (for --bench)
+#   OUT/extra-bench.json  a benchmark file outside the runs (for --bench; with BENCH "bench")
 #   OUT/bad/run/   a copy of three scenarios, each with one missing, malformed or truncated file
-# usage: make_fixture.sh GRADSCOPE_BIN OUT
+# usage: make_fixture.sh GRADSCOPE_BIN OUT bench|no-bench
 set -eu
 bin=$1
 out=$2
+bench=$3
 rm -rf "$out"
 mkdir -p "$out"
 
@@ -38,18 +40,20 @@ quiet "$bin" validate gemm m64n128k784ta0tb1 m7n13k5 --csv "$out/validate-gemm.c
 quiet "$bin" validate conv mb2ic1ih12oc4kh5 --csv "$out/validate-conv.csv"
 { cat "$out/validate-gemm.csv"; tail -n +2 "$out/validate-conv.csv"; } > "$run_a/kernels/validate.csv"
 
-# One shape per op, ours and oneDNN, at 1 and 2 threads: enough for the speed ratio and thread scaling.
-for k in 1 2; do
-    quiet "$bin" bench gemm --threads "$k" --benchmark_filter='m64n128k784ta0tb1/(avx2|avx512|onednn)/' \
-        --benchmark_min_time=0.01 --benchmark_out="$run_a/kernels/bench-gemm-threads$k.json"
-    quiet "$bin" bench conv --threads "$k" --benchmark_filter='conv_fwd/mb64ic1ih28oc20kh5/' \
-        --benchmark_min_time=0.01 --benchmark_out="$run_a/kernels/bench-conv-threads$k.json"
-done
+if [ "$bench" = bench ]; then
+    # One shape per op, ours and oneDNN, at 1 and 2 threads: enough for the speed ratio and thread scaling.
+    for k in 1 2; do
+        quiet "$bin" bench gemm --threads "$k" --benchmark_filter='m64n128k784ta0tb1/(avx2|avx512|onednn)/' \
+            --benchmark_min_time=0.01 --benchmark_out="$run_a/kernels/bench-gemm-threads$k.json"
+        quiet "$bin" bench conv --threads "$k" --benchmark_filter='conv_fwd/mb64ic1ih28oc20kh5/' \
+            --benchmark_min_time=0.01 --benchmark_out="$run_a/kernels/bench-conv-threads$k.json"
+    done
+    quiet "$bin" bench gemm --threads 1 --benchmark_filter='m64n10k128ta0tb1/(avx2|avx512|onednn)/' \
+        --benchmark_min_time=0.01 --benchmark_out="$out/extra-bench.json"
+fi
 
 # Scalar and one thread: runs on any x86-64, and is a different configuration to compare with.
 train "$out/run-b" mlp7_sigmoid relu --epochs 2 --subset 300 --isa scalar --threads 1
-quiet "$bin" bench gemm --threads 1 --benchmark_filter='m64n10k128ta0tb1/(avx2|avx512|onednn)/' \
-    --benchmark_min_time=0.01 --benchmark_out="$out/extra-bench.json"
 
 # The broken copy: three scenarios, each with one bad file (the others still make figures).
 mkdir -p "$out/bad/run"
