@@ -4,6 +4,7 @@ import importlib
 import multiprocessing
 import os
 import re
+import struct
 import traceback
 from dataclasses import dataclass, field
 
@@ -13,6 +14,7 @@ class Figure:
     file: str        # relative to the report folder: figures/<name>.png
     caption: str
     alt: str
+    width: int = 0   # pixels: the page gives wide figures a whole row, pairs the others
 
 
 @dataclass
@@ -46,6 +48,16 @@ class Section:
 
 class Skip(Exception):
     """A figure that the data does not allow (e.g. no measured peak): the message becomes a note."""
+
+
+def png_width(path):
+    """Width of a PNG from its IHDR chunk (bytes 16-19), 0 when it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError:
+        return 0
+    return struct.unpack(">I", head[16:20])[0] if len(head) == 24 and head[12:16] == b"IHDR" else 0
 
 
 def slug(text):
@@ -130,7 +142,8 @@ class FigureMaker:
         for job, (kind, text) in zip(self.jobs, self._results()):
             if kind == "ok":
                 self.files.append(job.rel)
-                job.section.blocks[job.slot] = Figure(file=job.rel, caption=text, alt=text.split(":")[0])
+                job.section.blocks[job.slot] = Figure(file=job.rel, caption=text, alt=text.split(":")[0],
+                                                      width=png_width(os.path.join(self.out_dir, job.rel)))
             elif kind == "skip":
                 job.section.blocks[job.slot] = Note(text)
             else:

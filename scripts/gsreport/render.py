@@ -18,8 +18,10 @@ h2 { margin:38px 0 6px; font-size:22px; border-bottom:2px solid var(--ink); padd
 h3 { margin:28px 0 4px; font-size:18px; }
 h4 { margin:22px 0 4px; font-size:16px; color:#2b3445; }
 p.intro { color:var(--muted); margin:2px 0 12px; }
-.figs { display:flex; flex-wrap:wrap; gap:18px; align-items:flex-start; }
-figure { margin:8px 0; background:#fff; border:1px solid var(--line); border-radius:8px; padding:10px; max-width:100%; }
+.figs { display:grid; grid-template-columns:repeat(2, minmax(0, 1fr)); gap:18px; align-items:start; }
+.figs figure.wide { grid-column:1 / -1; }
+@media (max-width:1100px) { .figs { grid-template-columns:minmax(0, 1fr); } }
+figure { margin:8px 0; background:#fff; border:1px solid var(--line); border-radius:8px; padding:10px; min-width:0; }
 figure img { display:block; max-width:100%; height:auto; }
 figcaption { font-size:13px; color:var(--muted); margin-top:6px; max-width:900px; }
 .tbl { overflow-x:auto; margin:10px 0 16px; }
@@ -55,6 +57,9 @@ window.addEventListener('load', function () {
 """
 
 
+WIDE_PX = 760  # wider figures take a whole row of the page; narrower ones go two to a row
+
+
 def _e(text):
     return html.escape(str(text), quote=True)
 
@@ -81,7 +86,8 @@ def _html_blocks(blocks, level):
 
     for b in blocks:
         if isinstance(b, Figure):
-            figs.append(f'<figure><a href="{_e(b.file)}"><img src="{_e(b.file)}" alt="{_e(b.alt)}"></a>'
+            wide = ' class="wide"' if b.width > WIDE_PX else ""
+            figs.append(f'<figure{wide}><a href="{_e(b.file)}"><img src="{_e(b.file)}" alt="{_e(b.alt)}"></a>'
                         f"<figcaption>{_e(b.caption)}</figcaption></figure>")
             continue
         flush()
