@@ -44,6 +44,8 @@ static void usage(FILE *f, const char *cmd)
             "                       kernels/ folder (about 2 minutes on 2 cores); default: run-all yes, train no\n"
             GS_CLI_COMMON_HELP,
             strcmp(cmd, "train") == 0 ? "train NAME..." : cmd);
+    if (strcmp(cmd, "run-all") == 0)
+        fprintf(f, "At the end, the run's report (gradscope report): DIR/<UTC time>/report/index.html, path printed.\n");
 }
 
 /* Prints a usage error and returns its exit code. */
