@@ -244,20 +244,21 @@ void gs_model_free(gs_model_t *m)
     m->labels = NULL;
 }
 
-/* Trainable buffers whose padded extents touch (frozen layers split them) merge into one run. */
+/* One run per trainable layer: its weights, their zero padding and its biases. Runs are not merged
+ * across layers: one call over the whole arena splits it between the threads by position, so the
+ * second thread updates (and pulls into its cache) hidden layers that the main thread has just
+ * differentiated and reads again next. Measured on mlp7_sigmoid at 2 threads, in two periods of
+ * this shared virtual machine: once the merged update took 54 us instead of 10 us and the hidden
+ * GEMMs after it 30% longer (epoch 0.35 s instead of 0.29 s), once both took the same; it never
+ * gained. Per layer, each update stays where its size puts it (fc1's 100K parameters split over
+ * both threads, a hidden layer's 16K on the main one). */
 static void find_runs(gs_model_t *m)
 {
     m->nruns = 0;
     for (int i = 0; i < m->nlayers; i++) {
         const gs_layer_t *l = &m->l[i];
-        if (l->nw == 0 || l->frozen)
-            continue;
-        const long start = l->w - m->params, end = (l->b - m->params) + round16(l->nb);
-        gs_param_run_t *last = m->nruns ? &m->runs[m->nruns - 1] : NULL;
-        if (last && last->offset + last->n == start)
-            last->n = end - last->offset;
-        else
-            m->runs[m->nruns++] = (gs_param_run_t){start, end - start};
+        if (l->nw > 0 && !l->frozen)
+            m->runs[m->nruns++] = (gs_param_run_t){l->w - m->params, (l->b - l->w) + l->nb};
     }
 }
 

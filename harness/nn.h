@@ -72,9 +72,10 @@ typedef struct {
 
 typedef enum { GS_NN_LOSS_CE = 0, GS_NN_LOSS_MSE } gs_nn_loss_t;
 
-/* A contiguous stretch of the parameter arena holding only trainable buffers (and the zero padding
- * between them): the same offset addresses their gradients, and `per * offset` their optimizer state
- * (`per` state floats per parameter). An element-wise optimizer updates a whole run in one call. */
+/* A trainable layer's parameters as one contiguous stretch of the parameter arena (weights, their
+ * zero padding, biases): the same offset addresses their gradients, and `per * offset` their
+ * optimizer state (`per` state floats per parameter). An element-wise optimizer updates a run in one
+ * call. */
 typedef struct {
     long offset, n;
 } gs_param_run_t;
@@ -95,7 +96,7 @@ typedef struct {
     uint8_t *pool_ws;
     long npool_ws;
     int32_t *labels; /* the batch's labels (batch ints) */
-    gs_param_run_t runs[GS_NN_MAX_LAYERS]; /* trainable parameters (gs_model_update_needs_grad) */
+    gs_param_run_t runs[GS_NN_MAX_LAYERS]; /* trainable layers' parameters (gs_model_update_needs_grad) */
     int nruns;
 } gs_model_t;
 

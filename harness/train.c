@@ -109,10 +109,10 @@ static gs_status_t update_buffer(void *user, int buffer, long n, float *w, float
     return gs_opt_step(u->opt, n, w, g, state, u->step);
 }
 
-/* The optimizer step. SGD, momentum and Adam are element-wise, so each run of contiguous trainable
- * buffers is one call (a 7-layer MLP: 1 call instead of 16; the zero padding inside a run keeps
- * zero weights, gradients and state); SDAGD normalizes by each buffer's own gradient norm, so it
- * goes buffer by buffer. */
+/* The optimizer step. SGD, momentum and Adam are element-wise, so a layer's weights and biases are
+ * one call (the zero padding between them keeps zero weights, gradients and state; see
+ * gs_model_update_needs_grad for why layers are not merged); SDAGD normalizes by each buffer's own
+ * gradient norm, so it goes buffer by buffer. */
 static gs_status_t update(gs_model_t *m, const gs_opt_t *opt, long step)
 {
     if (opt->kind == GS_OPT_SDAGD) {
