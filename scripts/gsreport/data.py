@@ -38,17 +38,19 @@ class NotARunFolder(Exception):
     """A path given as a run folder that holds neither summary.csv nor any <scenario>/meta.json."""
 
 
-def _number(text):
-    """CSV numbers as gradscope prints them; C's "-nan" and an empty cell read as NaN."""
+def _number(text, empty):
+    """CSV numbers as gradscope prints them: C's "-nan" reads as NaN, an empty cell as `empty`."""
     text = text.strip()
-    if text in ("", "-nan", "nan"):
+    if not text:
+        return empty
+    if text in ("-nan", "nan"):
         return math.nan
     return float(text)
 
 
-def read_csv(path, numeric=(), text=(), where=None):
-    """Rows (dicts) of a CSV whose header holds at least the `numeric` and `text` columns; numbers parsed.
-    `where` is the name used in messages (defaults to the path)."""
+def read_csv(path, numeric=(), text=(), where=None, empty=math.nan):
+    """Rows (dicts) of a CSV whose header holds at least the `numeric` and `text` columns; numbers parsed,
+    an empty numeric cell as `empty`. `where` is the name used in messages (defaults to the path)."""
     where = where or path
     try:
         f = open(path, newline="", encoding="utf-8")
@@ -76,7 +78,7 @@ def read_csv(path, numeric=(), text=(), where=None):
                 row = {c: fields[col[c]] for c in text}
                 for c in numeric:
                     try:
-                        row[c] = _number(fields[col[c]])
+                        row[c] = _number(fields[col[c]], empty)
                     except ValueError:
                         raise DataError(f"{where}: line {line}: column {c}: '{fields[col[c]]}' is not a number") \
                             from None
@@ -294,7 +296,8 @@ def _load_kernels_dir(run):
     vpath = os.path.join(kdir, "validate.csv")
     if os.path.exists(vpath):
         try:
-            rows = read_csv(vpath, VALIDATE_NUM, VALIDATE_TEXT, f"{run.name}/kernels/validate.csv")
+            # an empty error means "not compared" (oneDNN has no such op), not NaN: kept as None
+            rows = read_csv(vpath, VALIDATE_NUM, VALIDATE_TEXT, f"{run.name}/kernels/validate.csv", empty=None)
             for i, r in enumerate(rows, start=2):
                 if r["result"] not in VALIDATE_RESULTS:
                     raise DataError(f"{run.name}/kernels/validate.csv: line {i}: result '{r['result']}', "

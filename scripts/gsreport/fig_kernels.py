@@ -198,9 +198,9 @@ ERR_FLOOR = 1e-10  # where exact results (error 0) are drawn on the log axis
 
 
 def draw_validation_error(plt, path, rows):
-    groups = validation_by_op(rows)
+    groups = [v for v in validation_by_op(rows) if v.compared]
     if not groups:
-        raise Skip("no validation results (kernels/validate.csv absent)")
+        raise Skip("no validation results with an error to show (kernels/validate.csv)")
     labels = sorted({v.op for v in groups})
     impls = sorted({v.isa if v.impl == "native" else v.impl for v in groups})
     fig, ax = plt.subplots(figsize=(8.5, 1.3 + 0.32 * len(labels)))
@@ -211,8 +211,10 @@ def draw_validation_error(plt, path, rows):
         err = v.worst if finite(v.worst) else None
         shown = max(err, ERR_FLOOR) if err is not None else 1.0
         marker = "X" if v.failed else ("o" if err else "D")
-        ax.scatter([shown], [y[v.op] + off], color=DIVERGED_COLOR if v.failed else impl_color(who), marker=marker,
-                   s=46, zorder=3, edgecolor="white")
+        color = DIVERGED_COLOR if v.failed else impl_color(who)
+        oracle_only = v.against == {"oracle"}  # hollow: oneDNN has no such op
+        ax.scatter([shown], [y[v.op] + off], marker=marker, s=46, zorder=3, linewidths=1.4,
+                   facecolors="none" if oracle_only else color, edgecolors=color if oracle_only else "white")
         for thr in v.thresholds:
             if thr > 0:
                 ax.plot([thr, thr], [y[v.op] - 0.3, y[v.op] + 0.3], color="#777777", lw=1)
@@ -228,11 +230,12 @@ def draw_validation_error(plt, path, rows):
     handles += [Line2D([], [], color="#777777", label="threshold"),
                 Line2D([], [], marker="X", ls="", color=DIVERGED_COLOR, label="FAIL")]
     ax.legend(handles=handles, loc="upper right", fontsize=7.5)
-    ax.set_xlabel("worst max relative error vs oneDNN over the op's problems (log; 0 = bit-exact)")
+    ax.set_xlabel("worst max relative error vs oneDNN (hollow: vs the scalar oracle); log, 0 = bit-exact")
     ax.set_title("Validation against oneDNN: worst error per op and implementation")
     save(plt, fig, path)
-    return ("Worst max relative error against oneDNN of each op and implementation over its validation problems "
-            "(kernels/validate.csv); exact integer fills give 0 (the green band); ticks are the thresholds")
+    return ("Worst max relative error of each op and implementation over its validation problems "
+            "(kernels/validate.csv), against oneDNN or, hollow, against the scalar oracle where oneDNN has no such "
+            "op (optimizers); exact integer fills give 0 (the green band); ticks are the thresholds")
 
 
 def draw_thread_scaling(plt, path, points, title_machine):

@@ -86,13 +86,16 @@ class OpValidation:
     passed: int = 0
     failed: int = 0
     mistrusted: int = 0
-    worst: float = 0.0         # largest max_rel_err
+    compared: int = 0
+    worst: float = 0.0         # largest relative error: against oneDNN, else against the scalar oracle
     worst_problem: str = ""
+    against: set = field(default_factory=set)   # "oneDNN" and/or "oracle"
     thresholds: set = field(default_factory=set)
 
 
 def validation_by_op(rows):
-    """validate.csv rows grouped per (op, impl, isa)."""
+    """validate.csv rows grouped per (op, impl, isa). A row's error is its max_rel_err (against oneDNN),
+    or its ref_rel_err (against the scalar oracle) where oneDNN was not compared (None: optimizers)."""
     out = {}
     for r in rows or ():
         v = out.setdefault((r["op"], r["impl"], r["isa"]), OpValidation(r["op"], r["impl"], r["isa"]))
@@ -100,9 +103,15 @@ def validation_by_op(rows):
         v.passed += r["result"] == "PASS"
         v.failed += r["result"] == "FAIL"
         v.mistrusted += r["result"] == "MISTRUSTED"
-        err = r["max_rel_err"] if finite(r["max_rel_err"]) else math.inf  # NaN/Inf error: the worst there is
-        if v.checks == 1 or err > v.worst:
-            v.worst, v.worst_problem = err, r["problem"]
+        err, vs = r["max_rel_err"], "oneDNN"
+        if err is None:
+            err, vs = r["ref_rel_err"], "oracle"
+        if err is not None:
+            v.against.add(vs)
+            err = err if finite(err) else math.inf  # a NaN/Inf error is the worst there is
+            if v.compared == 0 or err > v.worst:
+                v.worst, v.worst_problem = err, r["problem"]
+            v.compared += 1
         if finite(r["threshold"]):
             v.thresholds.add(r["threshold"])
     return sorted(out.values(), key=lambda v: (v.op, v.impl, v.isa))

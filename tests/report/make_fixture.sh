@@ -35,10 +35,13 @@ train "$run_a" mlp7_sigmoid relu linear_exploding layerwise deep_supervision_mlp
     --epochs 2 --subset 300
 mkdir "$run_a/kernels"
 
-# Validation of two ops into one CSV (each --csv file starts with its header).
+# Validation of three ops into one CSV (each --csv file starts with its header); the optimizer has no
+# oneDNN counterpart, so its rows compare against the oracle only (empty max_rel_err).
 quiet "$bin" validate gemm m64n128k784ta0tb1 m7n13k5 --csv "$out/validate-gemm.csv"
 quiet "$bin" validate conv mb2ic1ih12oc4kh5 --csv "$out/validate-conv.csv"
-{ cat "$out/validate-gemm.csv"; tail -n +2 "$out/validate-conv.csv"; } > "$run_a/kernels/validate.csv"
+quiet "$bin" validate optim n1000sgd --csv "$out/validate-optim.csv"
+{ cat "$out/validate-gemm.csv"; tail -n +2 "$out/validate-conv.csv"; tail -n +2 "$out/validate-optim.csv"; } \
+    > "$run_a/kernels/validate.csv"
 
 if [ "$bench" = bench ]; then
     # One shape per op, ours and oneDNN, at 1 and 2 threads: enough for the speed ratio and thread scaling.
