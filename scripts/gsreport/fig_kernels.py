@@ -184,12 +184,12 @@ def draw_speed_ratio(plt, path, points):
     ax.set_xscale("log")
     ax.set_yticks(list(y.values()))
     ax.set_yticklabels([f"{op} ({sum(r.op == op for r in ratios)})" for op in y])
-    ax.set_xlabel("ours (widest ISA) / oneDNN speed, one dot per problem (log; > 1: ours faster; bar = median)")
+    ax.set_xlabel("ours (widest ISA) / oneDNN in its fastest layout, one dot per problem (log; > 1: ours faster; bar = median)")
     ax.legend(loc="best")
     ax.set_title("Native kernels vs oneDNN: speed ratio per op, same problem and thread count")
     save(plt, fig, path)
     faster = sum(r.value > 1 for r in ratios)
-    return (f"Speed of our kernel (the widest ISA, as training dispatches it) over oneDNN's for every benchmarked "
+    return (f"Speed of our kernel (the widest ISA, as training dispatches it) over oneDNN's in its fastest layout for every benchmarked "
             f"problem, grouped per op (count in brackets) and thread count, log scale; ours is faster on {faster} "
             f"of {len(ratios)}: the benchmark table has each number")
 

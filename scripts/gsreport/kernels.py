@@ -117,6 +117,10 @@ def validation_by_op(rows):
     return sorted(out.values(), key=lambda v: (v.op, v.impl, v.isa))
 
 
+def is_onednn(impl):
+    return impl == "onednn" or impl.startswith("onednn_")
+
+
 @dataclass
 class Ratio:
     op: str
@@ -131,14 +135,15 @@ class Ratio:
 
 
 def speed_ratios(points):
-    """Ours (widest ISA) over oneDNN for every op/problem/thread count both measured, per machine."""
+    """Ours (widest ISA) over oneDNN in its fastest layout (plain `onednn` or a blocked `onednn_nChw16c`...)
+    for every op/problem/thread count both measured, per machine."""
     groups = {}
     for p in points:
         groups.setdefault((id(p.machine), p.op, p.problem, p.threads), []).append(p)
     out = []
     for (_, op, problem, threads), pts in groups.items():
         ours = best_ours(pts)
-        dnnl = next((p for p in pts if p.impl == "onednn" and p.rate), None)
+        dnnl = max((p for p in pts if is_onednn(p.impl) and p.rate), key=lambda p: p.rate, default=None)
         if ours and dnnl:
             out.append(Ratio(op, problem, threads, ours, dnnl))
     return sorted(out, key=lambda r: (r.op, r.problem, r.threads))
