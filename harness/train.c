@@ -213,6 +213,7 @@ static gs_status_t alloc_buffers(const gs_splits_t *data, int epochs, train_buff
 static gs_status_t train_step(gs_model_t *m, const gs_scenario_t *sc, long batch, long step, long opt_step, bool probe,
                               gs_gradflow_t *rows, int *nrows, bool *diverged, double *probe_s)
 {
+    *nrows = 0;
     gs_status_t st = gs_model_forward(m, m->t[0].val, m->labels, batch, true);
     if (st != GS_OK)
         return st;
@@ -250,6 +251,7 @@ gs_status_t gs_train_epochs(gs_model_t *m, const gs_scenario_t *sc, const gs_spl
         memset(epoch_rows, 0, sizeof epoch_rows);
         double loss_sum = 0;
         long correct = 0, seen = 0, nprobes = 0;
+        int nlayers = 0; /* rows of the epoch's probed steps */
         for (long first = 0; first < data->train.n && st == GS_OK; first += m->batch) {
             const long batch = data->train.n - first < m->batch ? data->train.n - first : m->batch;
             const double tg = gs_now_s();
@@ -257,13 +259,16 @@ gs_status_t gs_train_epochs(gs_model_t *m, const gs_scenario_t *sc, const gs_spl
             res->data_time_s += gs_now_s() - tg;
             step++;
             bool diverged = false;
-            const bool probe = step % sc->log_every == 0 || first + batch >= data->train.n;
+            /* the first step shows the flow at initialization, the classic picture of vanishing */
+            const bool probe = step == plan->first_step + 1 || step % sc->log_every == 0 || first + batch >= data->train.n;
             const double ts = gs_now_s();
             st = train_step(m, sc, batch, step, step - plan->first_step, probe, rows, &nrows, &diverged,
                             &res->probe_time_s);
             res->train_time_s += gs_now_s() - ts;
             if (st != GS_OK)
                 break;
+            if (probe && nrows > 0 && io->gradflow) /* also the step whose gradients overflowed */
+                gs_gradflow_write(io->gradflow, "step", epoch, step, rows, nrows);
             if (diverged) {
                 res->diverged = true;
                 res->diverged_step = step;
@@ -275,9 +280,8 @@ gs_status_t gs_train_epochs(gs_model_t *m, const gs_scenario_t *sc, const gs_spl
             seen += batch;
             if (probe) {
                 nprobes++;
+                nlayers = nrows;
                 gs_gradflow_accumulate(epoch_rows, rows, nrows);
-                if (io->gradflow)
-                    gs_gradflow_write(io->gradflow, "step", epoch, step, rows, nrows);
             }
         }
         if (st != GS_OK)
@@ -287,10 +291,10 @@ gs_status_t gs_train_epochs(gs_model_t *m, const gs_scenario_t *sc, const gs_spl
         res->train_loss = seen ? loss_sum / (double)seen : NAN;
         res->train_acc = seen ? (double)correct / (double)seen : NAN;
         if (nprobes > 0) { /* the epoch row: mean over the epoch's probed steps */
-            gs_gradflow_scale(epoch_rows, nrows, (double)nprobes);
-            res->grad_ratio = gs_gradflow_first_last_ratio(epoch_rows, nrows);
+            gs_gradflow_scale(epoch_rows, nlayers, (double)nprobes);
+            res->grad_ratio = gs_gradflow_first_last_ratio(epoch_rows, nlayers);
             if (io->gradflow)
-                gs_gradflow_write(io->gradflow, "epoch", epoch, step, epoch_rows, nrows);
+                gs_gradflow_write(io->gradflow, "epoch", epoch, step, epoch_rows, nlayers);
         }
         if (!res->diverged)
             st = gs_evaluate(m, &data->val, &res->val_loss, &res->val_acc);
