@@ -72,19 +72,6 @@ static gs_status_t build(const gs_eltdnn_key_t *k, dnnl_engine_t eng, dnnl_primi
     }
 }
 
-static gs_status_t run_onednn(const gs_eltdnn_key_t *key, int nargs, const gs_eltdnn_arg_t *args)
-{
-    dnnl_primitive_t prim;
-    int owned;
-    gs_status_t st = gs_eltdnn_get(key, build, &prim, &owned);
-    if (st != GS_OK)
-        return st;
-    st = gs_eltdnn_run(prim, nargs, args);
-    if (owned)
-        dnnl_primitive_destroy(prim);
-    return st;
-}
-
 /* ---- the ops ---- */
 
 static gs_status_t check(const char *op, long n, const void *a, const void *b)
@@ -105,7 +92,7 @@ gs_status_t gs_nn_bias_add(long rows, long cols, const float *b, float *y)
         const gs_eltdnn_arg_t args[3] = {{DNNL_ARG_SRC_0, gs_eltdnn_md(rows, cols), y},
                                          {DNNL_ARG_SRC_1, gs_eltdnn_md(1, cols), b},
                                          {DNNL_ARG_DST, gs_eltdnn_md(rows, cols), y}};
-        st = run_onednn(&key, 3, args);
+        st = gs_eltdnn_exec(&key, build, 3, args);
     } else {
         for (long r = 0; r < rows; r++)
             for (long j = 0; j < cols; j++)
@@ -127,7 +114,7 @@ gs_status_t gs_nn_bias_grad(long rows, long cols, const float *dy, float *db)
         const gs_eltdnn_key_t key = {.op = OP_BIAS_GRAD, .d0 = rows, .d1 = cols};
         const gs_eltdnn_arg_t args[2] = {{DNNL_ARG_SRC, gs_eltdnn_md(rows, cols), dy},
                                          {DNNL_ARG_DST, gs_eltdnn_md(1, cols), db}};
-        st = run_onednn(&key, 2, args);
+        st = gs_eltdnn_exec(&key, build, 2, args);
     } else {
         for (long j = 0; j < cols; j++)
             db[j] = 0.0f;
@@ -153,7 +140,7 @@ gs_status_t gs_nn_add(long n, const float *a, const float *b, float *y)
         const gs_eltdnn_key_t key = {.op = OP_ADD, .d0 = n};
         const dnnl_memory_desc_t md = gs_eltdnn_md(n, 0);
         const gs_eltdnn_arg_t args[3] = {{DNNL_ARG_SRC_0, md, a}, {DNNL_ARG_SRC_1, md, b}, {DNNL_ARG_DST, md, y}};
-        st = run_onednn(&key, 3, args);
+        st = gs_eltdnn_exec(&key, build, 3, args);
     } else {
         for (long i = 0; i < n; i++)
             y[i] = a[i] + b[i];
@@ -174,7 +161,7 @@ gs_status_t gs_nn_scale(long n, float s, float *x)
         const gs_eltdnn_key_t key = {.op = OP_SCALE, .d0 = n, .alpha = s};
         const dnnl_memory_desc_t md = gs_eltdnn_md(n, 0);
         const gs_eltdnn_arg_t args[2] = {{DNNL_ARG_SRC, md, x}, {DNNL_ARG_DST, md, x}};
-        st = run_onednn(&key, 2, args);
+        st = gs_eltdnn_exec(&key, build, 2, args);
     } else {
         for (long i = 0; i < n; i++)
             x[i] *= s;

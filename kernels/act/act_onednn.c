@@ -87,20 +87,6 @@ static gs_status_t build_sum(const gs_eltdnn_key_t *k, dnnl_engine_t eng, dnnl_p
     return st == dnnl_success ? GS_OK : gs_eltdnn_error("dnnl_primitive_create (sum)", st);
 }
 
-static gs_status_t run_cached(const gs_eltdnn_key_t *key, gs_eltdnn_build_fn *build, int nargs,
-                              const gs_eltdnn_arg_t *args)
-{
-    dnnl_primitive_t prim;
-    int owned;
-    gs_status_t st = gs_eltdnn_get(key, build, &prim, &owned);
-    if (st != GS_OK)
-        return st;
-    st = gs_eltdnn_run(prim, nargs, args);
-    if (owned)
-        dnnl_primitive_destroy(prim);
-    return st;
-}
-
 /* dst = sa * a + sb * b; dst may be a (oneDNN's sum runs in place on its first source). */
 static gs_status_t sum2(long n, float sa, const float *a, float sb, const float *b, float *dst)
 {
@@ -108,7 +94,7 @@ static gs_status_t sum2(long n, float sa, const float *a, float sb, const float 
     const dnnl_memory_desc_t md = gs_eltdnn_md(n, 0);
     const gs_eltdnn_arg_t args[3] = {
         {DNNL_ARG_MULTIPLE_SRC, md, a}, {DNNL_ARG_MULTIPLE_SRC + 1, md, b}, {DNNL_ARG_DST, md, dst}};
-    return run_cached(&key, build_sum, 3, args);
+    return gs_eltdnn_exec(&key, build_sum, 3, args);
 }
 
 static gs_status_t eltwise_fwd(gs_act_t act, long n, const float *x, float *y)
@@ -117,7 +103,7 @@ static gs_status_t eltwise_fwd(gs_act_t act, long n, const float *x, float *y)
     dnnl_params(act, &key.alpha, &key.beta);
     const dnnl_memory_desc_t md = gs_eltdnn_md(n, 0);
     const gs_eltdnn_arg_t args[2] = {{DNNL_ARG_SRC, md, x}, {DNNL_ARG_DST, md, y}};
-    return run_cached(&key, build_eltwise, 2, args);
+    return gs_eltdnn_exec(&key, build_eltwise, 2, args);
 }
 
 /* dx = dy * f'(data), data being y for the use_dst algorithms and x otherwise. */
@@ -130,7 +116,7 @@ static gs_status_t eltwise_bwd(gs_act_t act, long n, const float *x, const float
     const int data_arg = reads_dst((dnnl_alg_kind_t)key.alg) ? DNNL_ARG_DST : DNNL_ARG_SRC;
     const gs_eltdnn_arg_t args[3] = {
         {data_arg, md, data_arg == DNNL_ARG_DST ? y : x}, {DNNL_ARG_DIFF_DST, md, dy}, {DNNL_ARG_DIFF_SRC, md, dx}};
-    return run_cached(&key, build_eltwise, 3, args);
+    return gs_eltdnn_exec(&key, build_eltwise, 3, args);
 }
 
 /* A kind's oneDNN result plus alpha * v: the composition of the two sigmoid variants. In place

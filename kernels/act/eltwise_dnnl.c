@@ -65,7 +65,9 @@ static int find(const gs_eltdnn_key_t *key)
     return -1;
 }
 
-gs_status_t gs_eltdnn_get(const gs_eltdnn_key_t *key, gs_eltdnn_build_fn *build, dnnl_primitive_t *prim, int *owned)
+/* The cached primitive for `key`, built by `build` on a miss. *owned is set when the cache was
+ * full: the caller then destroys the primitive after running it. */
+static gs_status_t cache_get(const gs_eltdnn_key_t *key, gs_eltdnn_build_fn *build, dnnl_primitive_t *prim, int *owned)
 {
     dnnl_engine_t eng = NULL;
     gs_status_t st = gs_eltdnn_engine(&eng);
@@ -105,7 +107,7 @@ static gs_status_t thread_stream_get(dnnl_stream_t *s)
     return GS_OK;
 }
 
-gs_status_t gs_eltdnn_run(dnnl_primitive_t prim, int nargs, const gs_eltdnn_arg_t *args)
+static gs_status_t run(dnnl_primitive_t prim, int nargs, const gs_eltdnn_arg_t *args)
 {
     dnnl_stream_t s = NULL;
     dnnl_engine_t eng = NULL;
@@ -131,4 +133,18 @@ gs_status_t gs_eltdnn_run(dnnl_primitive_t prim, int nargs, const gs_eltdnn_arg_
         if (mem[i])
             dnnl_memory_destroy(mem[i]);
     return ds == dnnl_success ? GS_OK : gs_eltdnn_error("execute", ds);
+}
+
+gs_status_t gs_eltdnn_exec(const gs_eltdnn_key_t *key, gs_eltdnn_build_fn *build, int nargs,
+                           const gs_eltdnn_arg_t *args)
+{
+    dnnl_primitive_t prim;
+    int owned;
+    gs_status_t st = cache_get(key, build, &prim, &owned);
+    if (st != GS_OK)
+        return st;
+    st = run(prim, nargs, args);
+    if (owned)
+        dnnl_primitive_destroy(prim);
+    return st;
 }

@@ -33,10 +33,6 @@ dnnl_memory_desc_t gs_eltdnn_md(long d0, long d1);
 gs_status_t gs_eltdnn_create(const_dnnl_op_desc_t desc, const_dnnl_primitive_desc_t hint, dnnl_engine_t engine,
                              dnnl_primitive_t *prim);
 
-/* The cached primitive for `key`, built by `build` on a miss. *owned is set when the cache was
- * full: the caller then destroys the primitive after running it. */
-gs_status_t gs_eltdnn_get(const gs_eltdnn_key_t *key, gs_eltdnn_build_fn *build, dnnl_primitive_t *prim, int *owned);
-
 /* One tensor argument of an execution: its role (DNNL_ARG_SRC...), descriptor and buffer. */
 typedef struct {
     int arg;
@@ -44,7 +40,9 @@ typedef struct {
     const void *data;
 } gs_eltdnn_arg_t;
 
-/* Wraps the buffers in memory objects, executes on this thread's stream and waits. */
-gs_status_t gs_eltdnn_run(dnnl_primitive_t prim, int nargs, const gs_eltdnn_arg_t *args);
+/* Runs the cached primitive for `key` (built by `build` on a miss) on the buffers: wraps them in
+ * memory objects, executes on this thread's stream and waits. */
+gs_status_t gs_eltdnn_exec(const gs_eltdnn_key_t *key, gs_eltdnn_build_fn *build, int nargs,
+                           const gs_eltdnn_arg_t *args);
 
 #endif

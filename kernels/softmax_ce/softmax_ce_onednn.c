@@ -39,15 +39,7 @@ static gs_status_t build(const gs_eltdnn_key_t *k, dnnl_engine_t eng, dnnl_primi
 static gs_status_t run(int op, dnnl_alg_kind_t alg, long n, long c, int nargs, const gs_eltdnn_arg_t *args)
 {
     const gs_eltdnn_key_t key = {.op = op, .alg = alg, .d0 = n, .d1 = c};
-    dnnl_primitive_t prim;
-    int owned;
-    gs_status_t st = gs_eltdnn_get(&key, build, &prim, &owned);
-    if (st != GS_OK)
-        return st;
-    st = gs_eltdnn_run(prim, nargs, args);
-    if (owned)
-        dnnl_primitive_destroy(prim);
-    return st;
+    return gs_eltdnn_exec(&key, build, nargs, args);
 }
 
 /* dst = softmax or log-softmax of x over each row. */
