@@ -17,11 +17,12 @@ static long round_up(long x, long q) { return (x + q - 1) / q * q; }
 static long clamp(long x, long lo, long hi) { return x < lo ? lo : x > hi ? hi : x; }
 static long min_l(long a, long b) { return a < b ? a : b; }
 
-/* Overrides for tuning experiments, read once: GS_GEMM_KC/MC/NC (block sizes) and
- * GS_GEMM_DIRECT_A/B (1 = read in place, -1 = always pack); 0 or unset keeps the default.
+/* Overrides for tuning experiments, read once: GS_GEMM_KC/MC/NC (block sizes),
+ * GS_GEMM_DIRECT_A/B (1 = read in place, -1 = always pack) and GS_GEMM_FLOPS_PER_THREAD (the fork
+ * threshold); 0 or unset keeps the default.
  * Read once because getenv() per call would cost a visible share of a 10-microsecond GEMM. */
 static struct {
-    long kc, mc, nc, direct_a, direct_b;
+    long kc, mc, nc, direct_a, direct_b, flops_per_thread;
 } tuning;
 static pthread_once_t tuning_once = PTHREAD_ONCE_INIT;
 
@@ -38,6 +39,7 @@ static void read_tuning(void)
     tuning.nc = env_long("GS_GEMM_NC");
     tuning.direct_a = env_long("GS_GEMM_DIRECT_A");
     tuning.direct_b = env_long("GS_GEMM_DIRECT_B");
+    tuning.flops_per_thread = env_long("GS_GEMM_FLOPS_PER_THREAD");
 }
 
 gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk)
@@ -71,7 +73,9 @@ static int choose_threads(long m, long n, long k, const gs_ukernel_t *uk)
     int max = omp_get_max_threads();
     double flops = 2.0 * (double)m * (double)n * (double)k;
     long tiles = ((m + uk->mr - 1) / uk->mr) * ((n + uk->nr - 1) / uk->nr);
-    long by_work = (long)(flops / GEMM_FLOPS_PER_THREAD);
+    pthread_once(&tuning_once, read_tuning);
+    const double per_thread = tuning.flops_per_thread > 0 ? (double)tuning.flops_per_thread : GEMM_FLOPS_PER_THREAD;
+    long by_work = (long)(flops / per_thread);
     long nt = min_l(min_l(max, by_work), tiles);
     return nt < 1 ? 1 : (int)nt;
 }
