@@ -375,14 +375,16 @@ const char *const gs_pool_shapes_lenet[] = {
 const size_t gs_pool_shapes_lenet_count = sizeof gs_pool_shapes_lenet / sizeof gs_pool_shapes_lenet[0];
 
 /* Rows of 1..5 outputs pack several rows per vector (AVX-512 up to 8, AVX2 up to 4); 12 and 17
- * outputs leave partial vectors; odd sizes leave a row and a column no window covers. */
+ * outputs leave partial vectors, 29 end with a full vector overlapping the one before; odd sizes
+ * leave a row and a column no window covers. */
 const char *const gs_pool_shapes_edge[] = {
     "mb1ic1ih2iw2",   "mb1ic3ih5iw7",   "mb2ic5ih13iw9",  "mb3ic2ih33iw35", "mb1ic2ih6iw4",
     "mb1ic2ih18iw6",  "mb1ic2ih26iw10", "mb2ic3ih9iw8",   "mb1ic4ih16iw16", "mb2ic2ih7iw17",
-    /* other windows: 3x3/2 (gathered), 3x3/1 overlapping (loaded), 2x2/3 with gaps, 3x2/2 tall,
-     * 17x17/1 (int32 workspace), 1x1 */
-    "mb2ic3ih17iw19kh3", "mb2ic3ih9iw11kh3sh1", "mb1ic2ih12iw12kh2sh3", "mb2ic2ih10iw10kh3kw2sh2sw2",
-    "mb1ic1ih40iw40kh17sh1", "mb2ic2ih5iw5kh1",
+    "mb2ic3ih7iw59",
+    /* other windows: 3x3/2 (gathered), 3x3/1 overlapping (loaded; rows of 9 and 29 outputs), 2x2/3
+     * with gaps, 3x2/2 tall, 17x17/1 (int32 workspace), 1x1 */
+    "mb2ic3ih17iw19kh3", "mb2ic3ih9iw11kh3sh1", "mb1ic2ih5iw31kh3sh1", "mb1ic2ih12iw12kh2sh3",
+    "mb2ic2ih10iw10kh3kw2sh2sw2", "mb1ic1ih40iw40kh17sh1", "mb2ic2ih5iw5kh1",
 };
 const size_t gs_pool_shapes_edge_count = sizeof gs_pool_shapes_edge / sizeof gs_pool_shapes_edge[0];
 

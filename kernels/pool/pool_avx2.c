@@ -3,7 +3,9 @@
  * into even and odd columns with a shuffle and a lane permute; when a row has at most 4 outputs,
  * several output rows share the registers. Other windows gather (or, at stride 1, load) their
  * columns. Backward writes every input element once where windows do not overlap and scatters
- * otherwise. */
+ * otherwise. Loads are full-width wherever the 32 bytes lie inside the tensor, with the unwanted
+ * lanes ANDed away: vmaskmovps loads that miss the cache stall on Zen 4/5 as AVX-512 masked loads
+ * do (the 56x56 forward ran at 8 GB/s with them), so they are kept for the last vector of a tensor. */
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
@@ -25,25 +27,41 @@ static inline __m256i lanes(long n)
 /* Lanes [a, b). */
 static inline __m256i lane_range(long a, long b) { return _mm256_andnot_si256(lanes(a), lanes(b)); }
 
-static inline __m256 load_n(const float *p, long n)
+/* The lanes of m from the 8 floats at p, zero elsewhere; `end` bounds the tensor, so full loads
+ * never leave it. `full` says m has every lane (known when the mask is made: testing the mask here
+ * cost 20% on cache-resident shapes), and skips the AND. */
+static inline __m256 masked_load(const float *p, __m256i m, int full, const float *end)
 {
-    return n >= VL ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, lanes(n));
+    if (full)
+        return _mm256_loadu_ps(p);
+    return p + VL <= end ? _mm256_and_ps(_mm256_loadu_ps(p), _mm256_castsi256_ps(m)) : _mm256_maskload_ps(p, m);
 }
 
-static inline void store_n(float *p, __m256 v, long n)
+/* n floats at p (lanes >= n zero). */
+static inline __m256 load_n(const float *p, long n, const float *end)
 {
-    if (n >= VL)
+    return masked_load(p, lanes(n), n >= VL, end);
+}
+
+/* The lanes of m stored to p. An all-lanes mask stores plainly: vmaskmovps stores of full vectors
+ * held the 56x56 backward to about half the speed of plain ones. */
+static inline void masked_store(float *p, __m256i m, int full, __m256 v)
+{
+    if (full)
         _mm256_storeu_ps(p, v);
     else
-        _mm256_maskstore_ps(p, lanes(n), v);
+        _mm256_maskstore_ps(p, m, v);
 }
+
+static inline void store_n(float *p, __m256 v, long n) { masked_store(p, lanes(n), n >= VL, v); }
 
 /* n window indices into the workspace at output o, as uint8 or int32. Partial byte groups move
  * through a general register: a vector store to the stack read back in pieces would stall. */
 static inline void store_args(void *ws, size_t o, __m256i arg, long n, int wide)
 {
     if (wide) {
-        _mm256_maskstore_epi32((int *)ws + o, lanes(n), arg);
+        /* bits moved, not converted */
+        masked_store((float *)((int *)ws + o), lanes(n), n >= VL, _mm256_castsi256_ps(arg));
         return;
     }
     /* byte 0 of each int32, per 128-bit lane, then the two lanes' 4 bytes side by side */
@@ -61,10 +79,15 @@ static inline void store_args(void *ws, size_t o, __m256i arg, long n, int wide)
         p[i] = (uint8_t)v;
 }
 
-static inline __m256i load_args(const void *ws, size_t o, long n, int wide)
+/* n indices at output o; `count` outputs in the workspace, so full loads never leave it. */
+static inline __m256i load_args(const void *ws, size_t o, long n, int wide, size_t count)
 {
-    if (wide)
-        return _mm256_maskload_epi32((const int *)ws + o, lanes(n));
+    if (wide) {
+        const int *p = (const int *)ws + o;
+        if (n >= VL || o + VL <= count)
+            return _mm256_and_si256(_mm256_loadu_si256((const __m256i *)p), lanes(n));
+        return _mm256_maskload_epi32(p, lanes(n));
+    }
     const uint8_t *p = (const uint8_t *)ws + o;
     if (n >= VL)
         return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
@@ -80,7 +103,8 @@ typedef struct {
     long rows;
     long off[VL];
     __m256i lo[VL], hi[VL];
-    int has_lo[VL], has_hi[VL]; /* empty masks are skipped: a masked access still costs issue slots */
+    int has_lo[VL], has_hi[VL];   /* empty masks are skipped: a masked access still costs issue slots */
+    int full_lo[VL], full_hi[VL]; /* all 8 lanes: a plain access */
 } pack_t;
 
 static pack_t pack_make(long n, long rows)
@@ -93,22 +117,26 @@ static pack_t pack_make(long n, long rows)
         pk.hi[r] = lane_range(a > VL ? a - VL : 0, b - VL);
         pk.has_lo[r] = a < VL;
         pk.has_hi[r] = b > VL;
+        pk.full_lo[r] = a == 0 && b >= VL;
+        pk.full_hi[r] = a <= VL && b >= 2 * VL;
     }
     return pk;
 }
 
-/* Input row ky of the packed rows: row r starts at row0 + r * rstride. Masked-off lanes read
- * nothing and load zero, so the rows combine with OR. */
-static inline void load_packed(const pack_t *pk, long g, const float *row0, long rstride, __m256 *lo, __m256 *hi)
+/* Input row ky of the packed rows: row r starts at row0 + r * rstride. Masked-off lanes load
+ * zero, so the rows combine with OR. The shifted base p = row - off stays inside the plane
+ * (off <= r * rstride), and past `end` only masked lanes are read, so no access leaves the tensor. */
+static inline void load_packed(const pack_t *pk, long g, const float *row0, long rstride, const float *end, __m256 *lo,
+                               __m256 *hi)
 {
-    *lo = _mm256_maskload_ps(row0, pk->lo[0]);
-    *hi = pk->has_hi[0] ? _mm256_maskload_ps(row0 + VL, pk->hi[0]) : _mm256_setzero_ps();
+    *lo = masked_load(row0, pk->lo[0], pk->full_lo[0], end);
+    *hi = pk->has_hi[0] ? masked_load(row0 + VL, pk->hi[0], pk->full_hi[0], end) : _mm256_setzero_ps();
     for (long r = 1; r < g; r++) {
         const float *p = row0 + r * rstride - pk->off[r];
         if (pk->has_lo[r])
-            *lo = _mm256_or_ps(*lo, _mm256_maskload_ps(p, pk->lo[r]));
+            *lo = _mm256_or_ps(*lo, masked_load(p, pk->lo[r], pk->full_lo[r], end));
         if (pk->has_hi[r])
-            *hi = _mm256_or_ps(*hi, _mm256_maskload_ps(p + VL, pk->hi[r]));
+            *hi = _mm256_or_ps(*hi, masked_load(p + VL, pk->hi[r], pk->full_hi[r], end));
     }
 }
 
@@ -117,9 +145,9 @@ static inline void store_packed(const pack_t *pk, long g, float *row0, long rstr
     for (long r = 0; r < g; r++) {
         float *p = row0 + r * rstride - pk->off[r];
         if (pk->has_lo[r])
-            _mm256_maskstore_ps(p, pk->lo[r], lo);
+            masked_store(p, pk->lo[r], pk->full_lo[r], lo);
         if (pk->has_hi[r])
-            _mm256_maskstore_ps(p + VL, pk->hi[r], hi);
+            masked_store(p + VL, pk->hi[r], pk->full_hi[r], hi);
     }
 }
 
@@ -141,16 +169,16 @@ static inline void split_pairs(__m256 lo, __m256 hi, __m256 *even, __m256 *odd)
 
 /* kw = sw = 2: the outputs of g packed rows whose windows start at row0 (rows rstride apart). */
 static inline void max_pairs(const gs_pool_shape_t *s, const pack_t *pk, long g, const float *row0, long rstride,
-                             __m256 *best, __m256i *arg)
+                             const float *end, __m256 *best, __m256i *arg)
 {
     __m256 lo, hi, e, o;
-    load_packed(pk, g, row0, rstride, &lo, &hi);
+    load_packed(pk, g, row0, rstride, end, &lo, &hi);
     split_pairs(lo, hi, &e, &o);
     *best = e;
     *arg = _mm256_setzero_si256();
     take_greater(o, 1, best, arg);
     for (long ky = 1; ky < s->kh; ky++) {
-        load_packed(pk, g, row0 + ky * s->iw, rstride, &lo, &hi);
+        load_packed(pk, g, row0 + ky * s->iw, rstride, end, &lo, &hi);
         split_pairs(lo, hi, &e, &o);
         take_greater(e, (int)(2 * ky), best, arg);
         take_greater(o, (int)(2 * ky + 1), best, arg);
@@ -158,33 +186,39 @@ static inline void max_pairs(const gs_pool_shape_t *s, const pack_t *pk, long g,
 }
 
 /* Any window: column kx of output lane l is at win + l * sw + kx (gathered unless sw = 1). */
-static inline __m256 column(const gs_pool_shape_t *s, const float *p, long n, __m256i cols)
+static inline __m256 column(const gs_pool_shape_t *s, const float *p, long n, __m256i cols, const float *end)
 {
-    return s->sw == 1 ? load_n(p, n)
+    return s->sw == 1 ? load_n(p, n, end)
                       : _mm256_mask_i32gather_ps(_mm256_setzero_ps(), p, cols, _mm256_castsi256_ps(lanes(n)), 4);
 }
 
-static inline void max_any(const gs_pool_shape_t *s, const float *win, long n, __m256i cols, __m256 *best,
-                           __m256i *arg)
+static inline void max_any(const gs_pool_shape_t *s, const float *win, long n, __m256i cols, const float *end,
+                           __m256 *best, __m256i *arg)
 {
-    *best = column(s, win, n, cols);
+    *best = column(s, win, n, cols, end);
     *arg = _mm256_setzero_si256();
     for (long k = 1; k < s->kh * s->kw; k++)
-        take_greater(column(s, win + k / s->kw * s->iw + k % s->kw, n, cols), (int)k, best, arg);
+        take_greater(column(s, win + k / s->kw * s->iw + k % s->kw, n, cols, end), (int)k, best, arg);
 }
 
 /* The packings a shape needs: `rows` output rows at a time when a row has at most 4 outputs, else
- * one row in chunks of 8 outputs and a tail chunk. */
+ * one row in chunks of 8 outputs and a tail chunk (or an overlapping full one, last_x). */
 typedef struct {
     int pairs, wide;
+    int overlap; /* see last_x */
     long rows;
     pack_t full, tail;
+    const float *end; /* one past the tensor the kernel reads (src forward, diff_dst backward) */
+    size_t outputs;   /* mb * c * oh * ow: the workspace's index count */
 } plan_t;
 
-static plan_t plan_make(const gs_pool_shape_t *s)
+static plan_t plan_make(const gs_pool_shape_t *s, const float *in, size_t in_elems)
 {
-    plan_t pl = {.pairs = s->kw == 2 && s->sw == 2, .wide = gs_pool_ws_index_bytes(s) > 1};
+    plan_t pl = {.pairs = s->kw == 2 && s->sw == 2, .wide = gs_pool_ws_index_bytes(s) > 1, .end = in + in_elems};
+    pl.outputs = (size_t)(s->mb * s->c * s->oh * s->ow);
     pl.rows = s->ow <= VL / 2 ? VL / s->ow : 1;
+    const long padded = (s->ow + VL - 1) / VL * VL;
+    pl.overlap = s->ow >= VL && 4 * padded <= 5 * s->ow;
     if (pl.rows > 1) {
         pl.full = pack_make(s->ow, pl.rows);
     } else {
@@ -192,6 +226,31 @@ static plan_t plan_make(const gs_pool_shape_t *s)
         pl.tail = pack_make(s->ow % VL, 1);
     }
     return pl;
+}
+
+/* Where the last chunk of a row starts once its first x outputs are done. With pl->overlap it is a
+ * full vector ending with the row, overlapping the one before: it recomputes a few outputs (same
+ * values, same indices) instead of storing a partial vector and partial index bytes, 56x56 -> 28x28
+ * forward +10% (AVX-512) and +7% (AVX2). Only where that adds at most a quarter more outputs: in
+ * cache-resident shapes the recompute costs more than the partial stores (AVX2 24x24 -> 12x12, 16
+ * outputs for 12: 34 instead of 35 GB/s). Only for kernels that overwrite, never for ones that
+ * accumulate. The full chunks before it run in their own loop, where n = VL is known at compile
+ * time (deciding per chunk cost 20% on 24x24). */
+static inline long last_x(const plan_t *pl, long ow, long x) { return pl->overlap ? ow - VL : x; }
+
+/* Outputs [x, x + n) of one output row: its windows start at in_row, its outputs at out_row and
+ * workspace index o_row. */
+static inline void fwd_chunk(const gs_pool_shape_t *s, const plan_t *pl, const float *in_row, float *out_row, void *ws,
+                             size_t o_row, __m256i cols, long x, long n)
+{
+    __m256 best;
+    __m256i arg;
+    if (pl->pairs)
+        max_pairs(s, n == VL ? &pl->full : &pl->tail, 1, in_row + 2 * x, s->sh * s->iw, pl->end, &best, &arg);
+    else
+        max_any(s, in_row + x * s->sw, n, cols, pl->end, &best, &arg);
+    store_n(out_row + x, best, n);
+    store_args(ws, o_row + (size_t)x, arg, n, pl->wide);
 }
 
 static void fwd_plane(const gs_pool_shape_t *s, const plan_t *pl, const float *in, float *out, void *ws, size_t o0)
@@ -203,21 +262,19 @@ static void fwd_plane(const gs_pool_shape_t *s, const plan_t *pl, const float *i
     if (pl->pairs && pl->rows > 1) {
         for (long y = 0; y < s->oh; y += pl->rows) {
             const long g = s->oh - y < pl->rows ? s->oh - y : pl->rows, n = g * s->ow;
-            max_pairs(s, &pl->full, g, in + y * rstride, rstride, &best, &arg);
+            max_pairs(s, &pl->full, g, in + y * rstride, rstride, pl->end, &best, &arg);
             store_n(out + y * s->ow, best, n);
             store_args(ws, o0 + (size_t)(y * s->ow), arg, n, pl->wide);
         }
         return;
     }
     for (long y = 0; y < s->oh; y++) {
-        for (long x = 0; x < s->ow; x += VL) {
-            const long n = s->ow - x < VL ? s->ow - x : VL;
-            if (pl->pairs)
-                max_pairs(s, n == VL ? &pl->full : &pl->tail, 1, in + y * rstride + 2 * x, rstride, &best, &arg);
-            else
-                max_any(s, in + y * rstride + x * s->sw, n, cols, &best, &arg);
-            store_n(out + y * s->ow + x, best, n);
-            store_args(ws, o0 + (size_t)(y * s->ow + x), arg, n, pl->wide);
+        long x = 0;
+        for (; x + VL <= s->ow; x += VL)
+            fwd_chunk(s, pl, in + y * rstride, out + y * s->ow, ws, o0 + (size_t)(y * s->ow), cols, x, VL);
+        if (x < s->ow) {
+            x = last_x(pl, s->ow, x);
+            fwd_chunk(s, pl, in + y * rstride, out + y * s->ow, ws, o0 + (size_t)(y * s->ow), cols, x, s->ow - x);
         }
     }
 }
@@ -225,7 +282,7 @@ static void fwd_plane(const gs_pool_shape_t *s, const plan_t *pl, const float *i
 gs_status_t gs_pool_fwd_avx2(const gs_pool_shape_t *s, const float *src, float *dst, void *ws)
 {
     const long planes = s->mb * s->c, in_sz = s->ih * s->iw, out_sz = s->oh * s->ow;
-    const plan_t pl = plan_make(s);
+    const plan_t pl = plan_make(s, src, (size_t)(planes * in_sz));
 #pragma omp parallel for schedule(static) if (planes * in_sz >= PAR_MIN_ELEMS)
     for (long p = 0; p < planes; p++)
         fwd_plane(s, &pl, src + p * in_sz, dst + p * out_sz, ws, (size_t)(p * out_sz));
@@ -235,9 +292,9 @@ gs_status_t gs_pool_fwd_avx2(const gs_pool_shape_t *s, const float *src, float *
 /* kw = sw = 2, kh <= sh: the n = g * ow gradients at dy go to the inputs their indices name in
  * the g packed rows at row0, zeros to the other window elements. */
 static inline void bwd_pairs(const gs_pool_shape_t *s, const pack_t *pk, long g, long n, const float *dy, __m256i arg,
-                             float *row0, long rstride)
+                             float *row0, long rstride, const float *dy_end)
 {
-    const __m256 grad = load_n(dy, n);
+    const __m256 grad = load_n(dy, n, dy_end);
     for (long ky = 0; ky < s->kh; ky++) {
         const __m256 me = _mm256_castsi256_ps(_mm256_cmpeq_epi32(arg, _mm256_set1_epi32((int)(2 * ky))));
         const __m256 mo = _mm256_castsi256_ps(_mm256_cmpeq_epi32(arg, _mm256_set1_epi32((int)(2 * ky + 1))));
@@ -266,6 +323,15 @@ static void zero_uncovered(const gs_pool_shape_t *s, long y, float *out)
     zero(rows + s->kh * s->iw, (end - y * s->sh - s->kh) * s->iw);
 }
 
+/* Gradients [x, x + n) of one output row (dy_row, workspace index o_row) into the window rows at
+ * out_row. */
+static inline void bwd_chunk(const gs_pool_shape_t *s, const plan_t *pl, const float *dy_row, const void *ws,
+                             size_t o_row, float *out_row, long x, long n)
+{
+    const __m256i arg = load_args(ws, o_row + (size_t)x, n, pl->wide, pl->outputs);
+    bwd_pairs(s, n == VL ? &pl->full : &pl->tail, 1, n, dy_row + x, arg, out_row + 2 * x, s->sh * s->iw, pl->end);
+}
+
 /* Windows two wide at stride 2, at most sh tall: every input element is written exactly once. */
 static void bwd_plane_pairs(const gs_pool_shape_t *s, const plan_t *pl, const float *dy, const void *ws, size_t o0,
                             float *out)
@@ -274,16 +340,17 @@ static void bwd_plane_pairs(const gs_pool_shape_t *s, const plan_t *pl, const fl
     if (pl->rows > 1) {
         for (long y = 0; y < s->oh; y += pl->rows) {
             const long g = s->oh - y < pl->rows ? s->oh - y : pl->rows, n = g * s->ow;
-            const __m256i arg = load_args(ws, o0 + (size_t)(y * s->ow), n, pl->wide);
-            bwd_pairs(s, &pl->full, g, n, dy + y * s->ow, arg, out + y * rstride, rstride);
+            const __m256i arg = load_args(ws, o0 + (size_t)(y * s->ow), n, pl->wide, pl->outputs);
+            bwd_pairs(s, &pl->full, g, n, dy + y * s->ow, arg, out + y * rstride, rstride, pl->end);
         }
     } else {
         for (long y = 0; y < s->oh; y++) {
-            for (long x = 0; x < s->ow; x += VL) {
-                const long n = s->ow - x < VL ? s->ow - x : VL;
-                const __m256i arg = load_args(ws, o0 + (size_t)(y * s->ow + x), n, pl->wide);
-                bwd_pairs(s, n == VL ? &pl->full : &pl->tail, 1, n, dy + y * s->ow + x, arg, out + y * rstride + 2 * x,
-                          rstride);
+            long x = 0;
+            for (; x + VL <= s->ow; x += VL)
+                bwd_chunk(s, pl, dy + y * s->ow, ws, o0 + (size_t)(y * s->ow), out + y * rstride, x, VL);
+            if (x < s->ow) {
+                x = last_x(pl, s->ow, x);
+                bwd_chunk(s, pl, dy + y * s->ow, ws, o0 + (size_t)(y * s->ow), out + y * rstride, x, s->ow - x);
             }
         }
     }
@@ -300,7 +367,7 @@ static void bwd_plane_any(const gs_pool_shape_t *s, const plan_t *pl, const floa
         for (long x = 0; x < s->ow; x += VL) {
             const long n = s->ow - x < VL ? s->ow - x : VL;
             int32_t arg[VL];
-            _mm256_storeu_si256((__m256i *)arg, load_args(ws, o0 + (size_t)(y * s->ow + x), n, pl->wide));
+            _mm256_storeu_si256((__m256i *)arg, load_args(ws, o0 + (size_t)(y * s->ow + x), n, pl->wide, pl->outputs));
             for (long l = 0; l < n; l++) {
                 const long ky = arg[l] / s->kw, kx = arg[l] % s->kw;
                 out[(y * s->sh + ky) * s->iw + (x + l) * s->sw + kx] += dy[y * s->ow + x + l];
@@ -312,7 +379,7 @@ static void bwd_plane_any(const gs_pool_shape_t *s, const plan_t *pl, const floa
 gs_status_t gs_pool_bwd_avx2(const gs_pool_shape_t *s, const float *diff_dst, const void *ws, float *diff_src)
 {
     const long planes = s->mb * s->c, in_sz = s->ih * s->iw, out_sz = s->oh * s->ow;
-    const plan_t pl = plan_make(s);
+    const plan_t pl = plan_make(s, diff_dst, (size_t)(planes * out_sz));
     const int direct = pl.pairs && s->kh <= s->sh;
 #pragma omp parallel for schedule(static) if (planes * in_sz >= PAR_MIN_ELEMS)
     for (long p = 0; p < planes; p++) {
