@@ -3,9 +3,11 @@
  * into even and odd columns with a shuffle and a lane permute; when a row has at most 4 outputs,
  * several output rows share the registers. Other windows gather (or, at stride 1, load) their
  * columns. Backward writes every input element once where windows do not overlap and scatters
- * otherwise. Loads are full-width wherever the 32 bytes lie inside the tensor, with the unwanted
- * lanes ANDed away: vmaskmovps loads that miss the cache stall on Zen 4/5 as AVX-512 masked loads
- * do (the 56x56 forward ran at 8 GB/s with them), so they are kept for the last vector of a tensor. */
+ * otherwise. A row's full chunks of 8 outputs load and store plainly: vmaskmovps loads that miss
+ * the cache stall on Zen 4/5 (the 56x56 forward ran at 8 GB/s with them, 4x slower per byte than
+ * the cache-resident LeNet shapes), and its full stores held the 56x56 backward to half speed.
+ * Packed rows and tails keep vmaskmovps: there, plain loads with the lanes ANDed away measured
+ * slower (8x8 -> 4x4 forward 36 -> 29 GB/s), the per-access choice costing more than it saved. */
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
@@ -27,41 +29,28 @@ static inline __m256i lanes(long n)
 /* Lanes [a, b). */
 static inline __m256i lane_range(long a, long b) { return _mm256_andnot_si256(lanes(a), lanes(b)); }
 
-/* The lanes of m from the 8 floats at p, zero elsewhere; `end` bounds the tensor, so full loads
- * never leave it. `full` says m has every lane (known when the mask is made: testing the mask here
- * cost 20% on cache-resident shapes), and skips the AND. */
-static inline __m256 masked_load(const float *p, __m256i m, int full, const float *end)
+static inline __m256 load_n(const float *p, long n)
 {
-    if (full)
-        return _mm256_loadu_ps(p);
-    return p + VL <= end ? _mm256_and_ps(_mm256_loadu_ps(p), _mm256_castsi256_ps(m)) : _mm256_maskload_ps(p, m);
+    return n >= VL ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, lanes(n));
 }
 
-/* n floats at p (lanes >= n zero). */
-static inline __m256 load_n(const float *p, long n, const float *end)
+static inline void store_n(float *p, __m256 v, long n)
 {
-    return masked_load(p, lanes(n), n >= VL, end);
-}
-
-/* The lanes of m stored to p. An all-lanes mask stores plainly: vmaskmovps stores of full vectors
- * held the 56x56 backward to about half the speed of plain ones. */
-static inline void masked_store(float *p, __m256i m, int full, __m256 v)
-{
-    if (full)
+    if (n >= VL)
         _mm256_storeu_ps(p, v);
     else
-        _mm256_maskstore_ps(p, m, v);
+        _mm256_maskstore_ps(p, lanes(n), v);
 }
-
-static inline void store_n(float *p, __m256 v, long n) { masked_store(p, lanes(n), n >= VL, v); }
 
 /* n window indices into the workspace at output o, as uint8 or int32. Partial byte groups move
  * through a general register: a vector store to the stack read back in pieces would stall. */
 static inline void store_args(void *ws, size_t o, __m256i arg, long n, int wide)
 {
     if (wide) {
-        /* bits moved, not converted */
-        masked_store((float *)((int *)ws + o), lanes(n), n >= VL, _mm256_castsi256_ps(arg));
+        if (n >= VL)
+            _mm256_storeu_si256((__m256i *)((int *)ws + o), arg);
+        else
+            _mm256_maskstore_epi32((int *)ws + o, lanes(n), arg);
         return;
     }
     /* byte 0 of each int32, per 128-bit lane, then the two lanes' 4 bytes side by side */
@@ -79,15 +68,10 @@ static inline void store_args(void *ws, size_t o, __m256i arg, long n, int wide)
         p[i] = (uint8_t)v;
 }
 
-/* n indices at output o; `count` outputs in the workspace, so full loads never leave it. */
-static inline __m256i load_args(const void *ws, size_t o, long n, int wide, size_t count)
+static inline __m256i load_args(const void *ws, size_t o, long n, int wide)
 {
-    if (wide) {
-        const int *p = (const int *)ws + o;
-        if (n >= VL || o + VL <= count)
-            return _mm256_and_si256(_mm256_loadu_si256((const __m256i *)p), lanes(n));
-        return _mm256_maskload_epi32(p, lanes(n));
-    }
+    if (wide)
+        return _mm256_maskload_epi32((const int *)ws + o, lanes(n));
     const uint8_t *p = (const uint8_t *)ws + o;
     if (n >= VL)
         return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
@@ -103,8 +87,7 @@ typedef struct {
     long rows;
     long off[VL];
     __m256i lo[VL], hi[VL];
-    int has_lo[VL], has_hi[VL];   /* empty masks are skipped: a masked access still costs issue slots */
-    int full_lo[VL], full_hi[VL]; /* all 8 lanes: a plain access */
+    int has_lo[VL], has_hi[VL]; /* empty masks are skipped: a masked access still costs issue slots */
 } pack_t;
 
 static pack_t pack_make(long n, long rows)
@@ -117,37 +100,45 @@ static pack_t pack_make(long n, long rows)
         pk.hi[r] = lane_range(a > VL ? a - VL : 0, b - VL);
         pk.has_lo[r] = a < VL;
         pk.has_hi[r] = b > VL;
-        pk.full_lo[r] = a == 0 && b >= VL;
-        pk.full_hi[r] = a <= VL && b >= 2 * VL;
     }
     return pk;
 }
 
-/* Input row ky of the packed rows: row r starts at row0 + r * rstride. Masked-off lanes load
- * zero, so the rows combine with OR. The shifted base p = row - off stays inside the plane
- * (off <= r * rstride), and past `end` only masked lanes are read, so no access leaves the tensor. */
-static inline void load_packed(const pack_t *pk, long g, const float *row0, long rstride, const float *end, __m256 *lo,
+/* Input row ky of the packed rows: row r starts at row0 + r * rstride. Masked-off lanes read
+ * nothing and load zero, so the rows combine with OR. `plain`: one row of VL outputs, all 16 lanes
+ * loaded plainly (a constant where the caller knows it, so the test folds away). */
+static inline void load_packed(const pack_t *pk, long g, const float *row0, long rstride, int plain, __m256 *lo,
                                __m256 *hi)
 {
-    *lo = masked_load(row0, pk->lo[0], pk->full_lo[0], end);
-    *hi = pk->has_hi[0] ? masked_load(row0 + VL, pk->hi[0], pk->full_hi[0], end) : _mm256_setzero_ps();
+    if (plain) {
+        *lo = _mm256_loadu_ps(row0);
+        *hi = _mm256_loadu_ps(row0 + VL);
+        return;
+    }
+    *lo = _mm256_maskload_ps(row0, pk->lo[0]);
+    *hi = pk->has_hi[0] ? _mm256_maskload_ps(row0 + VL, pk->hi[0]) : _mm256_setzero_ps();
     for (long r = 1; r < g; r++) {
         const float *p = row0 + r * rstride - pk->off[r];
         if (pk->has_lo[r])
-            *lo = _mm256_or_ps(*lo, masked_load(p, pk->lo[r], pk->full_lo[r], end));
+            *lo = _mm256_or_ps(*lo, _mm256_maskload_ps(p, pk->lo[r]));
         if (pk->has_hi[r])
-            *hi = _mm256_or_ps(*hi, masked_load(p + VL, pk->hi[r], pk->full_hi[r], end));
+            *hi = _mm256_or_ps(*hi, _mm256_maskload_ps(p + VL, pk->hi[r]));
     }
 }
 
-static inline void store_packed(const pack_t *pk, long g, float *row0, long rstride, __m256 lo, __m256 hi)
+static inline void store_packed(const pack_t *pk, long g, float *row0, long rstride, int plain, __m256 lo, __m256 hi)
 {
+    if (plain) {
+        _mm256_storeu_ps(row0, lo);
+        _mm256_storeu_ps(row0 + VL, hi);
+        return;
+    }
     for (long r = 0; r < g; r++) {
         float *p = row0 + r * rstride - pk->off[r];
         if (pk->has_lo[r])
-            masked_store(p, pk->lo[r], pk->full_lo[r], lo);
+            _mm256_maskstore_ps(p, pk->lo[r], lo);
         if (pk->has_hi[r])
-            masked_store(p + VL, pk->hi[r], pk->full_hi[r], hi);
+            _mm256_maskstore_ps(p + VL, pk->hi[r], hi);
     }
 }
 
@@ -169,16 +160,16 @@ static inline void split_pairs(__m256 lo, __m256 hi, __m256 *even, __m256 *odd)
 
 /* kw = sw = 2: the outputs of g packed rows whose windows start at row0 (rows rstride apart). */
 static inline void max_pairs(const gs_pool_shape_t *s, const pack_t *pk, long g, const float *row0, long rstride,
-                             const float *end, __m256 *best, __m256i *arg)
+                             int plain, __m256 *best, __m256i *arg)
 {
     __m256 lo, hi, e, o;
-    load_packed(pk, g, row0, rstride, end, &lo, &hi);
+    load_packed(pk, g, row0, rstride, plain, &lo, &hi);
     split_pairs(lo, hi, &e, &o);
     *best = e;
     *arg = _mm256_setzero_si256();
     take_greater(o, 1, best, arg);
     for (long ky = 1; ky < s->kh; ky++) {
-        load_packed(pk, g, row0 + ky * s->iw, rstride, end, &lo, &hi);
+        load_packed(pk, g, row0 + ky * s->iw, rstride, plain, &lo, &hi);
         split_pairs(lo, hi, &e, &o);
         take_greater(e, (int)(2 * ky), best, arg);
         take_greater(o, (int)(2 * ky + 1), best, arg);
@@ -186,19 +177,19 @@ static inline void max_pairs(const gs_pool_shape_t *s, const pack_t *pk, long g,
 }
 
 /* Any window: column kx of output lane l is at win + l * sw + kx (gathered unless sw = 1). */
-static inline __m256 column(const gs_pool_shape_t *s, const float *p, long n, __m256i cols, const float *end)
+static inline __m256 column(const gs_pool_shape_t *s, const float *p, long n, __m256i cols)
 {
-    return s->sw == 1 ? load_n(p, n, end)
+    return s->sw == 1 ? load_n(p, n)
                       : _mm256_mask_i32gather_ps(_mm256_setzero_ps(), p, cols, _mm256_castsi256_ps(lanes(n)), 4);
 }
 
-static inline void max_any(const gs_pool_shape_t *s, const float *win, long n, __m256i cols, const float *end,
-                           __m256 *best, __m256i *arg)
+static inline void max_any(const gs_pool_shape_t *s, const float *win, long n, __m256i cols, __m256 *best,
+                           __m256i *arg)
 {
-    *best = column(s, win, n, cols, end);
+    *best = column(s, win, n, cols);
     *arg = _mm256_setzero_si256();
     for (long k = 1; k < s->kh * s->kw; k++)
-        take_greater(column(s, win + k / s->kw * s->iw + k % s->kw, n, cols, end), (int)k, best, arg);
+        take_greater(column(s, win + k / s->kw * s->iw + k % s->kw, n, cols), (int)k, best, arg);
 }
 
 /* The packings a shape needs: `rows` output rows at a time when a row has at most 4 outputs, else
@@ -208,14 +199,11 @@ typedef struct {
     int overlap; /* see last_x */
     long rows;
     pack_t full, tail;
-    const float *end; /* one past the tensor the kernel reads (src forward, diff_dst backward) */
-    size_t outputs;   /* mb * c * oh * ow: the workspace's index count */
 } plan_t;
 
-static plan_t plan_make(const gs_pool_shape_t *s, const float *in, size_t in_elems)
+static plan_t plan_make(const gs_pool_shape_t *s)
 {
-    plan_t pl = {.pairs = s->kw == 2 && s->sw == 2, .wide = gs_pool_ws_index_bytes(s) > 1, .end = in + in_elems};
-    pl.outputs = (size_t)(s->mb * s->c * s->oh * s->ow);
+    plan_t pl = {.pairs = s->kw == 2 && s->sw == 2, .wide = gs_pool_ws_index_bytes(s) > 1};
     pl.rows = s->ow <= VL / 2 ? VL / s->ow : 1;
     const long padded = (s->ow + VL - 1) / VL * VL;
     pl.overlap = s->ow >= VL && 4 * padded <= 5 * s->ow;
@@ -246,9 +234,9 @@ static inline void fwd_chunk(const gs_pool_shape_t *s, const plan_t *pl, const f
     __m256 best;
     __m256i arg;
     if (pl->pairs)
-        max_pairs(s, n == VL ? &pl->full : &pl->tail, 1, in_row + 2 * x, s->sh * s->iw, pl->end, &best, &arg);
+        max_pairs(s, n == VL ? &pl->full : &pl->tail, 1, in_row + 2 * x, s->sh * s->iw, n == VL, &best, &arg);
     else
-        max_any(s, in_row + x * s->sw, n, cols, pl->end, &best, &arg);
+        max_any(s, in_row + x * s->sw, n, cols, &best, &arg);
     store_n(out_row + x, best, n);
     store_args(ws, o_row + (size_t)x, arg, n, pl->wide);
 }
@@ -262,7 +250,7 @@ static void fwd_plane(const gs_pool_shape_t *s, const plan_t *pl, const float *i
     if (pl->pairs && pl->rows > 1) {
         for (long y = 0; y < s->oh; y += pl->rows) {
             const long g = s->oh - y < pl->rows ? s->oh - y : pl->rows, n = g * s->ow;
-            max_pairs(s, &pl->full, g, in + y * rstride, rstride, pl->end, &best, &arg);
+            max_pairs(s, &pl->full, g, in + y * rstride, rstride, 0, &best, &arg);
             store_n(out + y * s->ow, best, n);
             store_args(ws, o0 + (size_t)(y * s->ow), arg, n, pl->wide);
         }
@@ -282,7 +270,7 @@ static void fwd_plane(const gs_pool_shape_t *s, const plan_t *pl, const float *i
 gs_status_t gs_pool_fwd_avx2(const gs_pool_shape_t *s, const float *src, float *dst, void *ws)
 {
     const long planes = s->mb * s->c, in_sz = s->ih * s->iw, out_sz = s->oh * s->ow;
-    const plan_t pl = plan_make(s, src, (size_t)(planes * in_sz));
+    const plan_t pl = plan_make(s);
 #pragma omp parallel for schedule(static) if (planes * in_sz >= PAR_MIN_ELEMS)
     for (long p = 0; p < planes; p++)
         fwd_plane(s, &pl, src + p * in_sz, dst + p * out_sz, ws, (size_t)(p * out_sz));
@@ -292,15 +280,15 @@ gs_status_t gs_pool_fwd_avx2(const gs_pool_shape_t *s, const float *src, float *
 /* kw = sw = 2, kh <= sh: the n = g * ow gradients at dy go to the inputs their indices name in
  * the g packed rows at row0, zeros to the other window elements. */
 static inline void bwd_pairs(const gs_pool_shape_t *s, const pack_t *pk, long g, long n, const float *dy, __m256i arg,
-                             float *row0, long rstride, const float *dy_end)
+                             float *row0, long rstride, int plain)
 {
-    const __m256 grad = load_n(dy, n, dy_end);
+    const __m256 grad = load_n(dy, n);
     for (long ky = 0; ky < s->kh; ky++) {
         const __m256 me = _mm256_castsi256_ps(_mm256_cmpeq_epi32(arg, _mm256_set1_epi32((int)(2 * ky))));
         const __m256 mo = _mm256_castsi256_ps(_mm256_cmpeq_epi32(arg, _mm256_set1_epi32((int)(2 * ky + 1))));
         const __m256 e = _mm256_and_ps(me, grad), o = _mm256_and_ps(mo, grad);
         const __m256 lo = _mm256_unpacklo_ps(e, o), hi = _mm256_unpackhi_ps(e, o); /* per 128-bit lane */
-        store_packed(pk, g, row0 + ky * s->iw, rstride, _mm256_permute2f128_ps(lo, hi, 0x20),
+        store_packed(pk, g, row0 + ky * s->iw, rstride, plain, _mm256_permute2f128_ps(lo, hi, 0x20),
                      _mm256_permute2f128_ps(lo, hi, 0x31));
     }
 }
@@ -328,8 +316,8 @@ static void zero_uncovered(const gs_pool_shape_t *s, long y, float *out)
 static inline void bwd_chunk(const gs_pool_shape_t *s, const plan_t *pl, const float *dy_row, const void *ws,
                              size_t o_row, float *out_row, long x, long n)
 {
-    const __m256i arg = load_args(ws, o_row + (size_t)x, n, pl->wide, pl->outputs);
-    bwd_pairs(s, n == VL ? &pl->full : &pl->tail, 1, n, dy_row + x, arg, out_row + 2 * x, s->sh * s->iw, pl->end);
+    const __m256i arg = load_args(ws, o_row + (size_t)x, n, pl->wide);
+    bwd_pairs(s, n == VL ? &pl->full : &pl->tail, 1, n, dy_row + x, arg, out_row + 2 * x, s->sh * s->iw, n == VL);
 }
 
 /* Windows two wide at stride 2, at most sh tall: every input element is written exactly once. */
@@ -340,8 +328,8 @@ static void bwd_plane_pairs(const gs_pool_shape_t *s, const plan_t *pl, const fl
     if (pl->rows > 1) {
         for (long y = 0; y < s->oh; y += pl->rows) {
             const long g = s->oh - y < pl->rows ? s->oh - y : pl->rows, n = g * s->ow;
-            const __m256i arg = load_args(ws, o0 + (size_t)(y * s->ow), n, pl->wide, pl->outputs);
-            bwd_pairs(s, &pl->full, g, n, dy + y * s->ow, arg, out + y * rstride, rstride, pl->end);
+            const __m256i arg = load_args(ws, o0 + (size_t)(y * s->ow), n, pl->wide);
+            bwd_pairs(s, &pl->full, g, n, dy + y * s->ow, arg, out + y * rstride, rstride, 0);
         }
     } else {
         for (long y = 0; y < s->oh; y++) {
@@ -367,7 +355,7 @@ static void bwd_plane_any(const gs_pool_shape_t *s, const plan_t *pl, const floa
         for (long x = 0; x < s->ow; x += VL) {
             const long n = s->ow - x < VL ? s->ow - x : VL;
             int32_t arg[VL];
-            _mm256_storeu_si256((__m256i *)arg, load_args(ws, o0 + (size_t)(y * s->ow + x), n, pl->wide, pl->outputs));
+            _mm256_storeu_si256((__m256i *)arg, load_args(ws, o0 + (size_t)(y * s->ow + x), n, pl->wide));
             for (long l = 0; l < n; l++) {
                 const long ky = arg[l] / s->kw, kx = arg[l] % s->kw;
                 out[(y * s->sh + ky) * s->iw + (x + l) * s->sw + kx] += dy[y * s->ow + x + l];
@@ -379,7 +367,7 @@ static void bwd_plane_any(const gs_pool_shape_t *s, const plan_t *pl, const floa
 gs_status_t gs_pool_bwd_avx2(const gs_pool_shape_t *s, const float *diff_dst, const void *ws, float *diff_src)
 {
     const long planes = s->mb * s->c, in_sz = s->ih * s->iw, out_sz = s->oh * s->ow;
-    const plan_t pl = plan_make(s, diff_dst, (size_t)(planes * out_sz));
+    const plan_t pl = plan_make(s);
     const int direct = pl.pairs && s->kh <= s->sh;
 #pragma omp parallel for schedule(static) if (planes * in_sz >= PAR_MIN_ELEMS)
     for (long p = 0; p < planes; p++) {
