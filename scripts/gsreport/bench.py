@@ -1,6 +1,5 @@
 """Google Benchmark JSON written by `gradscope bench` (results/README.md, "bench/"): one point per
 benchmark name <op>/<problem>/<impl>/threads:<N>/real_time, the median when repeated."""
-import json
 import statistics
 from dataclasses import dataclass
 
@@ -71,17 +70,9 @@ def _collapse(entries):
 
 def load_bench_file(path, where=None):
     """(Machine, [BenchPoint]) of one Google Benchmark JSON; DataError naming the file otherwise."""
-    from .data import DataError  # data imports this module
+    from .data import DataError, read_json  # data imports this module
     where = where or path
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except FileNotFoundError:
-        raise DataError(f"{where}: missing") from None
-    except OSError as e:
-        raise DataError(f"{where}: cannot read ({e.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(f"{where}: not valid JSON ({e})") from None
+    doc = read_json(path, where)
     if not isinstance(doc, dict) or not isinstance(doc.get("context"), dict) \
             or not isinstance(doc.get("benchmarks"), list):
         raise DataError(f"{where}: not a Google Benchmark JSON (expected an object with 'context' and "

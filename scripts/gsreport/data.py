@@ -107,16 +107,21 @@ NUMBER = (int, float)
 NUMBER_OR_NULL = (int, float, type(None))
 
 
-def read_meta(path, where):
+def read_json(path, where):
+    """The parsed JSON file; DataError naming `where` if it is missing, unreadable or not JSON."""
     try:
         with open(path, encoding="utf-8") as f:
-            meta = json.load(f)
+            return json.load(f)
     except FileNotFoundError:
         raise DataError(f"{where}: missing") from None
     except OSError as e:
         raise DataError(f"{where}: cannot read ({e.strerror})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise DataError(f"{where}: not valid JSON ({e})") from None
+
+
+def read_meta(path, where):
+    meta = read_json(path, where)
     if not isinstance(meta, dict):
         raise DataError(f"{where}: expected a JSON object at the top")
     _require(meta, ("scenario",), where, (str,))
