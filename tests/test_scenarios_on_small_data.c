@@ -83,6 +83,20 @@ static bool file_exists(const char *dir, const char *name)
     return access(path, R_OK) == 0;
 }
 
+/* True if a line of dir/name starts with `prefix`. */
+static bool file_has_line(const char *dir, const char *name, const char *prefix)
+{
+    char path[4200], line[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strncmp(line, prefix, strlen(prefix)) == 0;
+    if (f)
+        fclose(f);
+    return found;
+}
+
 /* Trains one catalog scenario on the subset for `epochs`; checks the result folder is complete. */
 static bool run_one(const char *name, const gs_splits_t *data, int epochs, gs_run_summary_t *sum)
 {
@@ -127,8 +141,14 @@ static void test_story(const gs_splits_t *data)
     if (run_one("mlp3_sigmoid", data, 1, &s))
         gs_check(s.grad_ratio > 1e-5 && s.grad_ratio < 1, "mlp3_sigmoid: vanishing much milder (ratio %.2e)", s.grad_ratio);
     if (run_one("linear_exploding", data, 1, &s))
+    {
         gs_check(s.diverged && s.diverged_step > 0 && strstr(s.note, "exploding"),
                  "linear_exploding diverges and is reported (step %ld: %s)", s.diverged_step, s.note);
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/linear_exploding", tmp);
+        gs_check(file_has_line(dir, "gradflow.csv", "step,1,1,fc1,"),
+                 "linear_exploding: the gradient flow of its first step is logged before it diverges");
+    }
     if (run_one("linear_exploding_clip", data, 1, &s))
         gs_check(!s.diverged, "linear_exploding_clip does not diverge");
 }
