@@ -29,14 +29,6 @@ void gs_nn_prof_end(uint64_t t0, const char *kernel, long n, double bytes)
     record(t0, kernel, "native", "c", shape, bytes);
 }
 
-/* Records a call of this file's ops under the implementation that ran it. */
-static void record_op(uint64_t t0, const char *kernel, const char *shape, double bytes)
-{
-    if (gs_kern.impl == GS_IMPL_ONEDNN)
-        record(t0, kernel, gs_kern.impl_name, gs_kern.isa_name, shape, bytes);
-    else
-        record(t0, kernel, "native", "c", shape, bytes);
-}
 
 /* ---- oneDNN ---- */
 
@@ -74,6 +66,23 @@ static gs_status_t build(const gs_eltdnn_key_t *k, dnnl_engine_t eng, dnnl_primi
 
 /* ---- the ops ---- */
 
+/* Records a call of this file's ops under the implementation that ran it, with its shape
+ * "m<rows>n<cols>", or "n<cols>" for a flat buffer (rows 0). */
+static void record_shaped(uint64_t t0, const char *op, long rows, long cols, double bytes)
+{
+    if (!t0)
+        return;
+    char shape[48];
+    if (rows > 0)
+        snprintf(shape, sizeof shape, "m%ldn%ld", rows, cols);
+    else
+        snprintf(shape, sizeof shape, "n%ld", cols);
+    if (gs_kern.impl == GS_IMPL_ONEDNN)
+        record(t0, op, gs_kern.impl_name, gs_kern.isa_name, shape, bytes);
+    else
+        record(t0, op, "native", "c", shape, bytes);
+}
+
 static gs_status_t check(const char *op, long n, const void *a, const void *b)
 {
     if (n < 1 || !a || !b)
@@ -98,9 +107,7 @@ gs_status_t gs_nn_bias_add(long rows, long cols, const float *b, float *y)
             for (long j = 0; j < cols; j++)
                 y[r * cols + j] += b[j];
     }
-    char shape[48];
-    snprintf(shape, sizeof shape, "m%ldn%ld", rows, cols);
-    record_op(t0, "bias_add", shape, 4.0 * (double)(2 * rows * cols + cols));
+    record_shaped(t0, "bias_add", rows, cols, 4.0 * (double)(2 * rows * cols + cols));
     return st;
 }
 
@@ -122,9 +129,7 @@ gs_status_t gs_nn_bias_grad(long rows, long cols, const float *dy, float *db)
             for (long j = 0; j < cols; j++)
                 db[j] += dy[r * cols + j];
     }
-    char shape[48];
-    snprintf(shape, sizeof shape, "m%ldn%ld", rows, cols);
-    record_op(t0, "bias_grad", shape, 4.0 * (double)(rows * cols + cols));
+    record_shaped(t0, "bias_grad", rows, cols, 4.0 * (double)(rows * cols + cols));
     return st;
 }
 
@@ -145,9 +150,7 @@ gs_status_t gs_nn_add(long n, const float *a, const float *b, float *y)
         for (long i = 0; i < n; i++)
             y[i] = a[i] + b[i];
     }
-    char shape[32];
-    snprintf(shape, sizeof shape, "n%ld", n);
-    record_op(t0, "add", shape, 12.0 * (double)n);
+    record_shaped(t0, "add", 0, n, 12.0 * (double)n);
     return st;
 }
 
@@ -166,8 +169,6 @@ gs_status_t gs_nn_scale(long n, float s, float *x)
         for (long i = 0; i < n; i++)
             x[i] *= s;
     }
-    char shape[32];
-    snprintf(shape, sizeof shape, "n%ld", n);
-    record_op(t0, "loss_scale", shape, 8.0 * (double)n);
+    record_shaped(t0, "loss_scale", 0, n, 8.0 * (double)n);
     return st;
 }

@@ -216,14 +216,8 @@ static plan_t plan_make(const gs_pool_shape_t *s)
     return pl;
 }
 
-/* Where the last chunk of a row starts once its first x outputs are done. With pl->overlap it is a
- * full vector ending with the row, overlapping the one before: it recomputes a few outputs (same
- * values, same indices) instead of storing a partial vector and partial index bytes, 56x56 -> 28x28
- * forward +10% (AVX-512) and +7% (AVX2). Only where that adds at most a quarter more outputs: in
- * cache-resident shapes the recompute costs more than the partial stores (AVX2 24x24 -> 12x12, 16
- * outputs for 12: 34 instead of 35 GB/s). Only for kernels that overwrite, never for ones that
- * accumulate. The full chunks before it run in their own loop, where n = VL is known at compile
- * time (deciding per chunk cost 20% on 24x24). */
+/* Where the last chunk of a row starts once its first x outputs are done: with pl->overlap, a full
+ * vector ending with the row (why and when: the same function in pool_avx512.c). */
 static inline long last_x(const plan_t *pl, long ow, long x) { return pl->overlap ? ow - VL : x; }
 
 /* Outputs [x, x + n) of one output row: its windows start at in_row, its outputs at out_row and

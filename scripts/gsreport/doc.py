@@ -67,14 +67,14 @@ def slug(text):
 @dataclass
 class _Job:
     section: Section
-    slot: int        # index of the placeholder in section.blocks
+    slot: int        # index in section.blocks of the block reserved for this figure
     rel: str
     draw: str        # "module.function"
     args: tuple
 
 
-class _Pending:
-    """Where a figure goes in its section until it is drawn."""
+class _Reserved:
+    """A figure's block in its section until draw_all() replaces it (a failed figure's is dropped)."""
 
 
 # The jobs of the FigureMaker drawing now: forked workers inherit them, so a job travels as its index
@@ -124,7 +124,7 @@ class FigureMaker:
         while name in self.names:  # two runs can hold the same scenario
             name += "-1"
         self.names.add(name)
-        section.add(_Pending())
+        section.add(_Reserved())
         self.jobs.append(_Job(section, len(section.blocks) - 1, f"figures/{name}.png", draw, args))
 
     def _results(self):
@@ -148,6 +148,6 @@ class FigureMaker:
                 job.section.blocks[job.slot] = Note(text)
             else:
                 self.problems.append(text)
-        for job in self.jobs:  # placeholders of figures that failed
-            job.section.blocks[:] = [b for b in job.section.blocks if not isinstance(b, _Pending)]
+        for section in {id(job.section): job.section for job in self.jobs}.values():  # failed figures' blocks
+            section.blocks[:] = [b for b in section.blocks if not isinstance(b, _Reserved)]
         self.jobs = []
