@@ -33,7 +33,8 @@ static inline void store_row(float *c, __m256 lo, __m256 hi, __m256 valpha, __m2
 /* The accumulators are named variables, not an array: GCC then keeps all 12 in ymm registers
  * (with an array it spilled some of them to the stack once prefetches were added). */
 GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_a, long cs_a, const float *restrict b,
-                                  long rs_b, float *restrict c, long rs_c, float alpha, float beta, int mr, int nr)
+                                      long rs_b, const bool copy_b, float *restrict b_copy, float *restrict c, long rs_c,
+                                      float alpha, float beta, int mr, int nr)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -46,6 +47,11 @@ GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_
 #pragma GCC unroll 4
     for (long p = 0; p < kc; p++) {
         const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        if (copy_b) {
+            _mm256_storeu_ps(b_copy, b0);
+            _mm256_storeu_ps(b_copy + 8, b1);
+            b_copy += NR;
+        }
         ROW_FMA(0, c00, c01);
         ROW_FMA(1, c10, c11);
         ROW_FMA(2, c20, c21);
@@ -73,14 +79,16 @@ GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_
 }
 
 /* Packed operands get their own instantiation with constant strides (simpler addressing in the
- * hot loop); operands read in place use the general one. */
-static void ukernel_6x16(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *c, long rs_c,
-                         float alpha, float beta, int mr, int nr)
+ * hot loop); operands read in place use the general one, and packing B on the way a third. */
+static void ukernel_6x16(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *b_copy,
+                         float *c, long rs_c, float alpha, float beta, int mr, int nr)
 {
-    if (rs_a == 1 && cs_a == MR && rs_b == NR)
-        ukernel_6x16_body(kc, a, 1, MR, b, NR, c, rs_c, alpha, beta, mr, nr);
+    if (b_copy)
+        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, true, b_copy, c, rs_c, alpha, beta, mr, nr);
+    else if (rs_a == 1 && cs_a == MR && rs_b == NR)
+        ukernel_6x16_body(kc, a, 1, MR, b, NR, false, NULL, c, rs_c, alpha, beta, mr, nr);
     else
-        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, mr, nr);
+        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, c, rs_c, alpha, beta, mr, nr);
 }
 
 static void pack_a(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst)

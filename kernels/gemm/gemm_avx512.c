@@ -44,7 +44,8 @@ static inline void store_row(float *c, __m512 lo, __m512 hi, __m512 valpha, __m5
 
 /* Named accumulators rather than an array so GCC keeps all 16 in zmm registers. */
 GS_PACK_INLINE void ukernel_8x32_body(long kc, const float *restrict a, long rs_a, long cs_a, const float *restrict b,
-                                  long rs_b, float *restrict c, long rs_c, float alpha, float beta, int mr, int nr)
+                                      long rs_b, const bool copy_b, float *restrict b_copy, float *restrict c, long rs_c,
+                                      float alpha, float beta, int mr, int nr)
 {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -58,6 +59,11 @@ GS_PACK_INLINE void ukernel_8x32_body(long kc, const float *restrict a, long rs_
 #pragma GCC unroll 4
     for (long p = 0; p < kc; p++) {
         const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        if (copy_b) {
+            _mm512_storeu_ps(b_copy, b0);
+            _mm512_storeu_ps(b_copy + 16, b1);
+            b_copy += NR;
+        }
         ROW_FMA(0, c00, c01);
         ROW_FMA(1, c10, c11);
         ROW_FMA(2, c20, c21);
@@ -81,14 +87,16 @@ GS_PACK_INLINE void ukernel_8x32_body(long kc, const float *restrict a, long rs_
 }
 
 /* Packed operands get their own instantiation with constant strides (simpler addressing in the
- * hot loop); operands read in place use the general one. */
-static void ukernel_8x32(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *c, long rs_c,
-                         float alpha, float beta, int mr, int nr)
+ * hot loop); operands read in place use the general one, and packing B on the way a third. */
+static void ukernel_8x32(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *b_copy,
+                         float *c, long rs_c, float alpha, float beta, int mr, int nr)
 {
-    if (rs_a == 1 && cs_a == MR && rs_b == NR)
-        ukernel_8x32_body(kc, a, 1, MR, b, NR, c, rs_c, alpha, beta, mr, nr);
+    if (b_copy)
+        ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, true, b_copy, c, rs_c, alpha, beta, mr, nr);
+    else if (rs_a == 1 && cs_a == MR && rs_b == NR)
+        ukernel_8x32_body(kc, a, 1, MR, b, NR, false, NULL, c, rs_c, alpha, beta, mr, nr);
     else
-        ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, mr, nr);
+        ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, c, rs_c, alpha, beta, mr, nr);
 }
 
 /* Narrow C: 16 rows of one zmm each. 16 accumulators cover the FMA latency; per k step one load of
@@ -103,7 +111,8 @@ static void ukernel_8x32(long kc, const float *a, long rs_a, long cs_a, const fl
     } while (0)
 
 GS_PACK_INLINE void ukernel_16x16_body(long kc, const float *restrict a, long rs_a, long cs_a, const float *restrict b,
-                                       long rs_b, float *restrict c, long rs_c, float alpha, float beta, int mr, int nr)
+                                       long rs_b, const bool copy_b, float *restrict b_copy, float *restrict c, long rs_c,
+                                       float alpha, float beta, int mr, int nr)
 {
     __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
     __m512 c8 = c0, c9 = c0, c10 = c0, c11 = c0, c12 = c0, c13 = c0, c14 = c0, c15 = c0;
@@ -113,6 +122,10 @@ GS_PACK_INLINE void ukernel_16x16_body(long kc, const float *restrict a, long rs
 #pragma GCC unroll 4
     for (long p = 0; p < kc; p++) {
         const __m512 b0 = _mm512_loadu_ps(b);
+        if (copy_b) {
+            _mm512_storeu_ps(b_copy, b0);
+            b_copy += NARROW_NR;
+        }
         ROW_FMA1(0, c0);
         ROW_FMA1(1, c1);
         ROW_FMA1(2, c2);
@@ -144,13 +157,15 @@ GS_PACK_INLINE void ukernel_16x16_body(long kc, const float *restrict a, long rs
     }
 }
 
-static void ukernel_16x16(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *c,
-                          long rs_c, float alpha, float beta, int mr, int nr)
+static void ukernel_16x16(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *b_copy,
+                          float *c, long rs_c, float alpha, float beta, int mr, int nr)
 {
-    if (rs_a == 1 && cs_a == NARROW_MR && rs_b == NARROW_NR)
-        ukernel_16x16_body(kc, a, 1, NARROW_MR, b, NARROW_NR, c, rs_c, alpha, beta, mr, nr);
+    if (b_copy)
+        ukernel_16x16_body(kc, a, rs_a, cs_a, b, rs_b, true, b_copy, c, rs_c, alpha, beta, mr, nr);
+    else if (rs_a == 1 && cs_a == NARROW_MR && rs_b == NARROW_NR)
+        ukernel_16x16_body(kc, a, 1, NARROW_MR, b, NARROW_NR, false, NULL, c, rs_c, alpha, beta, mr, nr);
     else
-        ukernel_16x16_body(kc, a, rs_a, cs_a, b, rs_b, c, rs_c, alpha, beta, mr, nr);
+        ukernel_16x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, c, rs_c, alpha, beta, mr, nr);
 }
 
 static void pack_a_narrow(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst)

@@ -187,10 +187,18 @@ static void pack_b_panels(const gemm_ctx_t *x, float *bpack, long jc, long nc, l
     }
 }
 
-/* The ic -> jr -> ir loops of one thread over rows [m0, m1) and columns [jlo, jhi) of block (jc, pc);
- * B panels before `first_packed` are read in place, the others from `bpack`. */
-static void compute_block(const gemm_ctx_t *x, const float *bpack, float *apack, long m0, long m1, long jlo,
-                          long jhi, long jc, long pc, long kc, long first_packed)
+/* Where compute_block finds the B panels of a block: panels before `first_packed` are read in
+ * place; the others come from `bpack`, already packed unless `pack_on_first_use`, in which case
+ * the first tile over each full-width panel packs it (see gs_ukernel_fn's b_copy). */
+typedef struct {
+    const float *bpack;
+    long first_packed;
+    bool pack_on_first_use;
+} b_panels_t;
+
+/* The ic -> jr -> ir loops of one thread over rows [m0, m1) and columns [jlo, jhi) of block (jc, pc). */
+static void compute_block(const gemm_ctx_t *x, b_panels_t bp, float *apack, long m0, long m1, long jlo, long jhi,
+                          long jc, long pc, long kc)
 {
     const int MR = x->uk->mr, NR = x->uk->nr;
     const float beta = pc == 0 ? x->beta : 1.0f; /* later k blocks accumulate */
@@ -205,18 +213,24 @@ static void compute_block(const gemm_ctx_t *x, const float *bpack, float *apack,
         }
         for (long j = jlo; j < jhi; j += NR) {
             const long panel = (j - jc) / NR;
-            const bool b_in_place = panel < first_packed;
-            const float *bp = b_in_place ? x->b + pc * x->ldb + j : bpack + panel * NR * x->kc_max;
-            const long rs_b = b_in_place ? x->ldb : NR;
             const int nr = (int)min_l(NR, x->n - j);
+            const float *in_place = x->b + pc * x->ldb + j;
+            float *packed = (float *)bp.bpack + panel * NR * x->kc_max;
+            const bool b_in_place = panel < bp.first_packed;
+            float *b_copy = ic == m0 && bp.pack_on_first_use && !b_in_place && nr == NR ? packed : NULL;
             for (long i = 0; i < mc; i += MR) {
                 const int mr = (int)min_l(MR, x->m - (ic + i));
                 float *cij = x->c + (ic + i) * x->ldc + j;
+                const bool read_in_place = b_in_place || b_copy;
+                const float *b = read_in_place ? in_place : packed;
+                const long rs_b = read_in_place ? x->ldb : NR;
                 if (i < full_rows)
-                    x->uk->kernel(kc, x->a + (ic + i) * x->rs_a + pc * x->cs_a, x->rs_a, x->cs_a, bp, rs_b, cij, x->ldc,
-                                  x->alpha, beta, mr, nr);
+                    x->uk->kernel(kc, x->a + (ic + i) * x->rs_a + pc * x->cs_a, x->rs_a, x->cs_a, b, rs_b, b_copy,
+                                  cij, x->ldc, x->alpha, beta, mr, nr);
                 else
-                    x->uk->kernel(kc, apack + (i - full_rows) * kc, 1, MR, bp, rs_b, cij, x->ldc, x->alpha, beta, mr, nr);
+                    x->uk->kernel(kc, apack + (i - full_rows) * kc, 1, MR, b, rs_b, b_copy, cij, x->ldc, x->alpha,
+                                  beta, mr, nr);
+                b_copy = NULL;
             }
         }
     }
@@ -224,8 +238,9 @@ static void compute_block(const gemm_ctx_t *x, const float *bpack, float *apack,
 
 /* One thread's whole share: the jc and pc loops. With tm == 1 the thread owns whole columns
  * [n0, n1) of C and works alone, packing its B panels into its own buffer (no barriers: a GEMM of
- * the MLP can take tens of microseconds, where two barriers per k block would show). Otherwise
- * threads of a column share the B panels of every block: packed by all, between two barriers. */
+ * the MLP can take tens of microseconds, where two barriers per k block would show); untransposed,
+ * they are packed by the first tile that reads them. Otherwise threads of a column share the B
+ * panels of every block: packed by all, between two barriers. */
 static void run_thread(const gemm_ctx_t *x, int tid)
 {
     const int MR = x->uk->mr, NR = x->uk->nr;
@@ -245,6 +260,10 @@ static void run_thread(const gemm_ctx_t *x, int tid)
         const long first_packed = x->direct_b ? (nc % NR ? npanels - 1 : npanels) : 0;
         const long todo = npanels - first_packed;
         const bool barriers = shared && todo > 0;
+        /* Fused packing copies whole rows of NR values: all panels but a partial last one. */
+        const bool fuse = !shared && !x->transb;
+        const long prepacked_from = fuse ? (nc % NR ? npanels - 1 : npanels) : first_packed;
+        const b_panels_t bp = {bpack, first_packed, fuse};
         const long jlo = jc > n0 ? jc : n0, jhi = min_l(jc + nc, n1);
         for (long pc = 0; pc < x->k; pc += x->bk.kc) {
             const long kc = min_l(x->bk.kc, x->k - pc);
@@ -252,12 +271,12 @@ static void run_thread(const gemm_ctx_t *x, int tid)
                 pack_b_panels(x, bpack, jc, nc, pc, kc, first_packed + todo * tid / x->nt,
                               first_packed + todo * (tid + 1) / x->nt);
             else
-                pack_b_panels(x, bpack, jc, nc, pc, kc, first_packed, npanels);
+                pack_b_panels(x, bpack, jc, nc, pc, kc, prepacked_from, npanels);
             if (barriers) {
 #pragma omp barrier
             }
             if (jlo < jhi)
-                compute_block(x, bpack, apack, m0, m1, jlo, jhi, jc, pc, kc, first_packed);
+                compute_block(x, bp, apack, m0, m1, jlo, jhi, jc, pc, kc);
             if (barriers) { /* nobody repacks B while another thread still reads it */
 #pragma omp barrier
             }

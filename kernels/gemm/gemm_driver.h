@@ -11,9 +11,11 @@
  * A element (i, p) is a[i*rs_a + p*cs_a] and B element (p, j) is b[p*rs_b + j]. Packed panels have
  * rs_a = 1, cs_a = MR, rs_b = NR; unpacked operands are read in place with their own strides. A and
  * B must hold full MR rows / NR columns (edge panels are packed, zero-padded). beta == 0 means C
- * is write-only (never read, so NaN in C cannot leak). */
-typedef void gs_ukernel_fn(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *c,
-                           long rs_c, float alpha, float beta, int mr, int nr);
+ * is write-only (never read, so NaN in C cannot leak). A non-NULL b_copy receives the kc x NR
+ * values of B as read, in packed layout: the first tile over a panel packs it for the others
+ * while it computes, instead of a separate pass reading B once more. */
+typedef void gs_ukernel_fn(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *b_copy,
+                           float *c, long rs_c, float alpha, float beta, int mr, int nr);
 
 /* Packs an mc x kc block of op(A) (`a` points at its first element) into MR-tall micro-panels,
  * zero-padding rows past `rows`; see gemm_pack.h. */
