@@ -1,7 +1,7 @@
 /* AVX-512 GEMM: an 8x32 register-blocked micro-kernel (16 zmm accumulators, 2 loads of B and 8
- * embedded broadcasts of A per k step; edges by masked loads/stores), and a 16x16 one for narrow C
- * (n <= 16, e.g. the 10-class output layer, where 8x32 would waste over two thirds of its FMAs),
- * inside the generic BLIS loop nest of gemm_driver.c. Also built against SIMDe for the tests
+ * embedded broadcasts of A per k step; edges by masked loads/stores); for narrow C, where 8x32
+ * would waste most of its FMAs, 32 x n tiles vectorized along m (n <= 14, e.g. the 10-class output
+ * layer) and a 16x16 one (n = 15, 16); all inside the generic BLIS loop nest of gemm_driver.c. Also built against SIMDe for the tests
  * (see core/simd_avx512.h). */
 #include "core/simd_avx512.h"
 #include "kernels/gemm/gemm.h"
@@ -183,6 +183,131 @@ static const gs_ukernel_t ukernel_narrow = {
     .pack_a = pack_a_narrow, .pack_b = pack_b_narrow,
 };
 
+/* Narrower C still (n <= 14: the 10-class output layer) is tiled the other way round: TALL_MR = 32
+ * rows by NV columns, each column two zmm along m. Per k step two vector loads of A (a packed
+ * 32-row panel, or transposed A in place) and NV broadcasts of B feed 2 NV FMAs with every lane
+ * useful, where 16x16 spends 16 broadcasts on 16 FMAs of which n/16 lanes count. The price is a
+ * 16x16 transpose per half tile on the way out, small next to kc steps. */
+#define TALL_MR 32
+#define TALL_MAX_NV 14 /* 2 NV accumulators + 2 A vectors + 1 broadcast within 32 zmm */
+
+/* r[i] (i < 16) becomes column i of the 16x16 matrix whose rows were r[0..15]. */
+static inline void transpose_16x16(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        const __m512d t0 = _mm512_castps_pd(t[i]), t1 = _mm512_castps_pd(t[i + 1]);
+        const __m512d t2 = _mm512_castps_pd(t[i + 2]), t3 = _mm512_castps_pd(t[i + 3]);
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+    }
+    for (int h = 0; h < 16; h += 8)
+        for (int i = 0; i < 4; i++) {
+            t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+            t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
+        }
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+    }
+}
+
+/* Rows [r0, r0 + rows) of the tile from the 16-row half `acc` (NV columns): transposed, then
+ * C = alpha * acc + beta * C on the nr valid columns of each row. */
+GS_PACK_INLINE void tall_store_half(const int NV, const __m512 *acc, float *c, long rs_c, float alpha, float beta,
+                                    int rows, int nr)
+{
+    __m512 r[16];
+    for (int j = 0; j < 16; j++)
+        r[j] = j < NV ? acc[j] : _mm512_setzero_ps();
+    transpose_16x16(r);
+    const __m512 valpha = _mm512_set1_ps(alpha), vbeta = _mm512_set1_ps(beta);
+    const __mmask16 mask = (__mmask16)((1u << nr) - 1);
+    for (int i = 0; i < rows; i++) {
+        __m512 v = _mm512_mul_ps(r[i], valpha);
+        if (beta != 0.0f)
+            v = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(mask, c + i * rs_c), v);
+        _mm512_mask_storeu_ps(c + i * rs_c, mask, v);
+    }
+}
+
+/* A element (i, p) at a[i + p*cs_a] (rows contiguous), B element (p, j) at b[p*rs_b + j]. */
+GS_PACK_INLINE void ukernel_tall_body(const int NV, long kc, const float *restrict a, long cs_a, const float *restrict b,
+                                      long rs_b, const bool copy_b, float *restrict b_copy, float *restrict c, long rs_c,
+                                      float alpha, float beta, int mr, int nr)
+{
+    __m512 lo[TALL_MAX_NV], hi[TALL_MAX_NV];
+#pragma GCC unroll 14
+    for (int j = 0; j < NV; j++)
+        lo[j] = hi[j] = _mm512_setzero_ps();
+    for (int i = 0; i < mr; i++)
+        _mm_prefetch((const char *)(c + i * rs_c), _MM_HINT_T0);
+
+#pragma GCC unroll 2
+    for (long p = 0; p < kc; p++) {
+        const __m512 a0 = _mm512_loadu_ps(a), a1 = _mm512_loadu_ps(a + 16);
+#pragma GCC unroll 14
+        for (int j = 0; j < NV; j++) {
+            const __m512 bj = _mm512_set1_ps(b[j]);
+            lo[j] = _mm512_fmadd_ps(a0, bj, lo[j]);
+            hi[j] = _mm512_fmadd_ps(a1, bj, hi[j]);
+            if (copy_b)
+                b_copy[j] = b[j];
+        }
+        if (copy_b)
+            b_copy += NV;
+        a += cs_a;
+        b += rs_b;
+    }
+
+    tall_store_half(NV, lo, c, rs_c, alpha, beta, mr < 16 ? mr : 16, nr);
+    if (mr > 16)
+        tall_store_half(NV, hi, c + 16 * rs_c, rs_c, alpha, beta, mr - 16, nr);
+}
+
+static void pack_a_tall(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst)
+{
+    gs_gemm_pack_a_tpl(TALL_MR, mc, kc, a, lda, transa, rows, dst);
+}
+
+/* One micro-kernel, B packing routine and descriptor per even width NV: n rounds up to the next. */
+#define TALL_UKERNEL(NV)                                                                                          \
+    static void ukernel_tall##NV(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b,       \
+                                 float *b_copy, float *c, long rs_c, float alpha, float beta, int mr, int nr)    \
+    {                                                                                                             \
+        (void)rs_a; /* 1: the driver reads A in place only when transposed (vector_m) */                         \
+        if (b_copy)                                                                                               \
+            ukernel_tall_body(NV, kc, a, cs_a, b, rs_b, true, b_copy, c, rs_c, alpha, beta, mr, nr);              \
+        else                                                                                                      \
+            ukernel_tall_body(NV, kc, a, cs_a, b, rs_b, false, NULL, c, rs_c, alpha, beta, mr, nr);               \
+    }                                                                                                             \
+    static void pack_b_tall##NV(long kc, long nc, const float *b, long ldb, bool transb, long cols, float *dst)  \
+    {                                                                                                             \
+        gs_gemm_pack_b_tpl(NV, kc, nc, b, ldb, transb, cols, dst);                                                \
+    }
+
+TALL_UKERNEL(2)
+TALL_UKERNEL(4)
+TALL_UKERNEL(6)
+TALL_UKERNEL(8)
+TALL_UKERNEL(10)
+TALL_UKERNEL(12)
+TALL_UKERNEL(14)
+
+#define TALL_DESC(NV)                                                                                  \
+    {.isa = "avx512", .mr = TALL_MR, .nr = NV, .vector_m = true, .kernel = ukernel_tall##NV,          \
+     .pack_a = pack_a_tall, .pack_b = pack_b_tall##NV}
+
+static const gs_ukernel_t ukernel_tall[TALL_MAX_NV / 2] = {
+    TALL_DESC(2), TALL_DESC(4), TALL_DESC(6), TALL_DESC(8), TALL_DESC(10), TALL_DESC(12), TALL_DESC(14),
+};
+
 static void pack_a(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst)
 {
     gs_gemm_pack_a_tpl(MR, mc, kc, a, lda, transa, rows, dst);
@@ -200,6 +325,6 @@ static const gs_ukernel_t ukernel = {
 gs_status_t gs_gemm_avx512(bool transa, bool transb, long m, long n, long k, float alpha, const float *a,
                            long lda, const float *b, long ldb, float beta, float *c, long ldc)
 {
-    const gs_ukernel_t *uk = n <= NARROW_NR ? &ukernel_narrow : &ukernel;
+    const gs_ukernel_t *uk = n <= TALL_MAX_NV ? &ukernel_tall[(n - 1) / 2] : n <= NARROW_NR ? &ukernel_narrow : &ukernel;
     return gs_gemm_driver(uk, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

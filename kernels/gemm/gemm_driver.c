@@ -136,8 +136,10 @@ static float *get_workspace(size_t floats)
  * (n = 10..128), or when all of op(A) fits in a quarter of L2 anyway, the copy costs more than the
  * strided broadcasts it saves, and an unpacked A lets threads own whole columns of C (no barriers).
  * Forced with GS_GEMM_DIRECT_A=-1|1. */
-static bool use_direct_a(long m, long n, long k, const gs_ukernel_t *uk)
+static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t *uk)
 {
+    if (uk->vector_m && !transa)
+        return false;
     if (tuning.direct_a)
         return tuning.direct_a > 0;
     const double a_bytes = 4.0 * (double)m * (double)k;
@@ -295,7 +297,7 @@ gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, lon
         .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c,
         .mtiles = (m + uk->mr - 1) / uk->mr, .ntiles = (n + uk->nr - 1) / uk->nr,
     };
-    x.direct_a = use_direct_a(m, n, k, uk);
+    x.direct_a = use_direct_a(transa, m, n, k, uk);
     x.direct_b = use_direct_b(transb, m, ldb, uk);
     x.nt = choose_threads(m, n, k, uk);
     thread_grid(x.nt, x.mtiles, x.ntiles, x.direct_a, &x.tm, &x.tn);

@@ -29,6 +29,7 @@ typedef void gs_pack_b_fn(long kc, long nc, const float *b, long ldb, bool trans
 typedef struct {
     const char *isa;
     int mr, nr;
+    bool vector_m; /* loads MR consecutive rows of op(A) as vectors: A is read in place only transposed */
     gs_ukernel_fn *kernel;
     gs_pack_a_fn *pack_a;
     gs_pack_b_fn *pack_b;

@@ -85,12 +85,14 @@ GS_PACK_INLINE void gs_gemm_pack_b_tpl(const int NR, long kc, long nc, const flo
                 for (int j = 0; j < NR; j++)
                     dst[p * NR + j] = src[p * ldb + j];
         } else if (valid == NR) {
-            /* Transposed B (e.g. weights stored out x in): 8x8 transposes, NR/8 per 8 k steps. */
+            /* Transposed B (e.g. weights stored out x in): 8x8 transposes, NR/8 per 8 k steps, when
+             * NR allows (not the narrow AVX-512 widths). */
             const float *src = b + jp * ldb;
             long p = 0;
-            for (; p + 8 <= kc; p += 8)
-                for (int j = 0; j < NR; j += 8)
-                    gs_transpose_8x8(src + j * ldb + p, ldb, dst + p * NR + j, NR);
+            if (NR % 8 == 0)
+                for (; p + 8 <= kc; p += 8)
+                    for (int j = 0; j < NR; j += 8)
+                        gs_transpose_8x8(src + j * ldb + p, ldb, dst + p * NR + j, NR);
             for (; p < kc; p++)
                 for (int j = 0; j < NR; j++)
                     dst[p * NR + j] = src[j * ldb + p];
