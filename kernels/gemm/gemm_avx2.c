@@ -62,13 +62,18 @@ GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_
         b += rs_b;
     }
 
-    const __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     const __m256 valpha = _mm256_set1_ps(alpha), vbeta = _mm256_set1_ps(beta);
     if (mr == MR && nr == NR) {
-        for (int i = 0; i < MR; i++)
-            store_row(c + i * rs_c, acc[i][0], acc[i][1], valpha, vbeta, beta);
+        /* From the named registers: through the array below GCC spills the accumulators first. */
+        store_row(c + 0 * rs_c, c00, c01, valpha, vbeta, beta);
+        store_row(c + 1 * rs_c, c10, c11, valpha, vbeta, beta);
+        store_row(c + 2 * rs_c, c20, c21, valpha, vbeta, beta);
+        store_row(c + 3 * rs_c, c30, c31, valpha, vbeta, beta);
+        store_row(c + 4 * rs_c, c40, c41, valpha, vbeta, beta);
+        store_row(c + 5 * rs_c, c50, c51, valpha, vbeta, beta);
         return;
     }
+    const __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     /* Edge tile: the same accumulators, scaled into a buffer, then only the valid corner to C. */
     float t[MR * NR] __attribute__((aligned(32)));
     for (int i = 0; i < MR; i++) {
