@@ -2,6 +2,7 @@
 #include "kernels/act/eltwise_dnnl.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 enum { CACHE_SIZE = 256, MAX_ARGS = 8 };
@@ -20,6 +21,11 @@ static int cache_used;
 /* Streams are not shared between threads that may execute at the same time; each calling thread
  * keeps its own for the life of the process. */
 static _Thread_local dnnl_stream_t thread_stream;
+
+/* Each thread's memory objects per cached primitive and argument, kept for the life of the process
+ * like the stream: a call re-points them at its buffers (dnnl_memory_set_data_handle) instead of
+ * creating and destroying one per tensor, which cost an allocation per op in a training step. */
+static _Thread_local dnnl_memory_t thread_mem[CACHE_SIZE][MAX_ARGS];
 
 static void create_engine(void) { engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0); }
 
@@ -65,9 +71,9 @@ static int find(const gs_eltdnn_key_t *key)
     return -1;
 }
 
-/* The cached primitive for `key`, built by `build` on a miss. *owned is set when the cache was
- * full: the caller then destroys the primitive after running it. */
-static gs_status_t cache_get(const gs_eltdnn_key_t *key, gs_eltdnn_build_fn *build, dnnl_primitive_t *prim, int *owned)
+/* The cached primitive for `key`, built by `build` on a miss, and its cache slot. *slot is -1 when
+ * the cache was full: the caller then destroys the primitive after running it. */
+static gs_status_t cache_get(const gs_eltdnn_key_t *key, gs_eltdnn_build_fn *build, dnnl_primitive_t *prim, int *slot)
 {
     dnnl_engine_t eng = NULL;
     gs_status_t st = gs_eltdnn_engine(&eng);
@@ -76,16 +82,15 @@ static gs_status_t cache_get(const gs_eltdnn_key_t *key, gs_eltdnn_build_fn *bui
     /* memcmp compares padding too: callers build keys from a zeroed struct */
     pthread_mutex_lock(&cache_lock);
     int i = find(key);
-    *owned = 0;
+    *slot = i;
     if (i >= 0) {
         *prim = cache[i].prim;
     } else {
         st = build(key, eng, prim);
         if (st == GS_OK && cache_used < CACHE_SIZE) {
             cache[cache_used].key = *key;
-            cache[cache_used++].prim = *prim;
-        } else if (st == GS_OK) {
-            *owned = 1;
+            cache[cache_used].prim = *prim;
+            *slot = cache_used++;
         }
     }
     pthread_mutex_unlock(&cache_lock);
@@ -107,7 +112,32 @@ static gs_status_t thread_stream_get(dnnl_stream_t *s)
     return GS_OK;
 }
 
-static gs_status_t run(dnnl_primitive_t prim, int nargs, const gs_eltdnn_arg_t *args)
+/* The memory object for argument `a` of the primitive in `slot`, pointed at `data`: this thread's
+ * cached one when its descriptor matches, else a new one (*fresh: the caller destroys it). */
+static dnnl_status_t memory_for(int slot, int a, const gs_eltdnn_arg_t *arg, dnnl_engine_t eng, dnnl_memory_t *mem,
+                                bool *fresh)
+{
+    void *data = (void *)arg->data; /* oneDNN takes a non-const handle; inputs are only read */
+    dnnl_memory_t *cached = slot >= 0 ? &thread_mem[slot][a] : NULL;
+    *fresh = false;
+    if (cached && *cached) {
+        const dnnl_memory_desc_t *md;
+        if (dnnl_memory_get_memory_desc(*cached, &md) == dnnl_success && dnnl_memory_desc_equal(md, &arg->md)) {
+            *mem = *cached;
+            return dnnl_memory_set_data_handle(*cached, data);
+        }
+        dnnl_memory_destroy(*cached);
+        *cached = NULL;
+    }
+    dnnl_status_t ds = dnnl_memory_create(mem, &arg->md, eng, data);
+    if (ds == dnnl_success && cached)
+        *cached = *mem;
+    else
+        *fresh = ds == dnnl_success;
+    return ds;
+}
+
+static gs_status_t run(dnnl_primitive_t prim, int slot, int nargs, const gs_eltdnn_arg_t *args)
 {
     dnnl_stream_t s = NULL;
     dnnl_engine_t eng = NULL;
@@ -117,21 +147,23 @@ static gs_status_t run(dnnl_primitive_t prim, int nargs, const gs_eltdnn_arg_t *
     if (st != GS_OK || nargs > MAX_ARGS)
         return st != GS_OK ? st : gs_error(GS_EINVAL, "oneDNN execute: %d arguments, at most %d", nargs, MAX_ARGS);
     dnnl_exec_arg_t exec[MAX_ARGS];
-    dnnl_memory_t mem[MAX_ARGS] = {0};
+    dnnl_memory_t fresh_mem[MAX_ARGS] = {0};
     dnnl_status_t ds = dnnl_success;
-    int made = 0;
-    for (; made < nargs && ds == dnnl_success; made++) {
-        /* oneDNN takes a non-const handle; inputs are only read */
-        ds = dnnl_memory_create(&mem[made], &args[made].md, eng, (void *)args[made].data);
-        exec[made] = (dnnl_exec_arg_t){args[made].arg, mem[made]};
+    for (int a = 0; a < nargs && ds == dnnl_success; a++) {
+        dnnl_memory_t mem = NULL;
+        bool fresh = false;
+        ds = memory_for(slot, a, &args[a], eng, &mem, &fresh);
+        if (fresh)
+            fresh_mem[a] = mem;
+        exec[a] = (dnnl_exec_arg_t){args[a].arg, mem};
     }
     if (ds == dnnl_success)
         ds = dnnl_primitive_execute(prim, s, nargs, exec);
     if (ds == dnnl_success)
         ds = dnnl_stream_wait(s);
-    for (int i = 0; i < nargs; i++)
-        if (mem[i])
-            dnnl_memory_destroy(mem[i]);
+    for (int a = 0; a < nargs; a++)
+        if (fresh_mem[a])
+            dnnl_memory_destroy(fresh_mem[a]);
     return ds == dnnl_success ? GS_OK : gs_eltdnn_error("execute", ds);
 }
 
@@ -139,12 +171,12 @@ gs_status_t gs_eltdnn_exec(const gs_eltdnn_key_t *key, gs_eltdnn_build_fn *build
                            const gs_eltdnn_arg_t *args)
 {
     dnnl_primitive_t prim;
-    int owned;
-    gs_status_t st = cache_get(key, build, &prim, &owned);
+    int slot;
+    gs_status_t st = cache_get(key, build, &prim, &slot);
     if (st != GS_OK)
         return st;
-    st = run(prim, nargs, args);
-    if (owned)
+    st = run(prim, slot, nargs, args);
+    if (slot < 0)
         dnnl_primitive_destroy(prim);
     return st;
 }

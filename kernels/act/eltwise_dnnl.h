@@ -40,8 +40,8 @@ typedef struct {
     const void *data;
 } gs_eltdnn_arg_t;
 
-/* Runs the cached primitive for `key` (built by `build` on a miss) on the buffers: wraps them in
- * memory objects, executes on this thread's stream and waits. */
+/* Runs the cached primitive for `key` (built by `build` on a miss) on the buffers: points this
+ * thread's memory objects for it at them, executes on this thread's stream and waits. */
 gs_status_t gs_eltdnn_exec(const gs_eltdnn_key_t *key, gs_eltdnn_build_fn *build, int nargs,
                            const gs_eltdnn_arg_t *args);
 
