@@ -193,7 +193,7 @@ static void pack_b_panels(const gemm_ctx_t *x, float *bpack, long jc, long nc, l
  * place; the others come from `bpack`, already packed unless `pack_on_first_use`, in which case
  * the first tile over each full-width panel packs it (see gs_ukernel_fn's b_copy). */
 typedef struct {
-    const float *bpack;
+    float *bpack;
     long first_packed;
     bool pack_on_first_use;
 } b_panels_t;
@@ -217,7 +217,7 @@ static void compute_block(const gemm_ctx_t *x, b_panels_t bp, float *apack, long
             const long panel = (j - jc) / NR;
             const int nr = (int)min_l(NR, x->n - j);
             const float *in_place = x->b + pc * x->ldb + j;
-            float *packed = (float *)bp.bpack + panel * NR * x->kc_max;
+            float *packed = bp.bpack + panel * NR * x->kc_max;
             const bool b_in_place = panel < bp.first_packed;
             float *b_copy = ic == m0 && bp.pack_on_first_use && !b_in_place && nr == NR ? packed : NULL;
             for (long i = 0; i < mc; i += MR) {
