@@ -26,6 +26,16 @@ void *gs_calloc(size_t bytes)
 
 void gs_free(void *p) { free(p); }
 
+float *gs_scratch_get(gs_scratch_t *s, size_t floats)
+{
+    if (floats > s->floats) {
+        gs_free(s->data);
+        s->data = gs_alloc(floats * sizeof(float));
+        s->floats = s->data ? floats : 0;
+    }
+    return s->data;
+}
+
 int gs_tensor_init(gs_tensor_t *t, int ndim, const long *dims)
 {
     memset(t, 0, sizeof *t);

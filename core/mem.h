@@ -15,6 +15,16 @@ void *gs_calloc(size_t bytes);
 
 void gs_free(void *p);
 
+/* A buffer kept between calls that only grows: per-thread scratch for kernels called every
+ * training step (declare it _Thread_local), so a step costs no allocation once warm. */
+typedef struct {
+    float *data;
+    size_t floats;
+} gs_scratch_t;
+
+/* At least `floats` floats of `s` (its contents are not kept when it grows); NULL when out of memory. */
+float *gs_scratch_get(gs_scratch_t *s, size_t floats);
+
 /* A float tensor of up to 4 dimensions, row-major, in one aligned buffer. */
 typedef struct {
     float *data;

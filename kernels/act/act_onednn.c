@@ -120,18 +120,7 @@ static gs_status_t eltwise_bwd(gs_act_t act, long n, const float *x, const float
 }
 
 /* Per-thread scratch kept between calls (the composition runs every training step). */
-static _Thread_local float *scratch;
-static _Thread_local long scratch_floats;
-
-static float *get_scratch(long n)
-{
-    if (n > scratch_floats) {
-        gs_free(scratch);
-        scratch = gs_alloc((size_t)n * sizeof(float));
-        scratch_floats = scratch ? n : 0;
-    }
-    return scratch;
-}
+static _Thread_local gs_scratch_t scratch;
 
 /* A kind's oneDNN result plus alpha * v: the composition of the two sigmoid variants. In place
  * (out == v) the first result goes to a scratch buffer so v survives until the sum reads it. */
@@ -144,7 +133,7 @@ static gs_status_t plus_alpha(first_fn *first, gs_act_t act, long n, const float
         gs_status_t st = first(act, n, x, y, dy, out);
         return st == GS_OK ? sum2(n, 1.0f, out, act.alpha, v, out) : st;
     }
-    float *tmp = get_scratch(n);
+    float *tmp = gs_scratch_get(&scratch, (size_t)n);
     if (!tmp)
         return gs_error(GS_ENOMEM, "act onednn: cannot allocate %ld floats of scratch", n);
     gs_status_t st = first(act, n, x, y, dy, tmp);

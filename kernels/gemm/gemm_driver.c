@@ -116,20 +116,9 @@ static long balanced_block(long total, long block, long q)
     return round_up((total + parts - 1) / parts, q);
 }
 
-/* Per-calling-thread workspace, kept between calls: GEMMs in a training step are small and many,
- * and a fresh multi-megabyte allocation per call would cost page faults each time. */
-static _Thread_local float *workspace;
-static _Thread_local size_t workspace_floats;
-
-static float *get_workspace(size_t floats)
-{
-    if (floats > workspace_floats) {
-        gs_free(workspace);
-        workspace = gs_alloc(floats * sizeof(float));
-        workspace_floats = workspace ? floats : 0;
-    }
-    return workspace;
-}
+/* Per-calling-thread packing workspace, kept between calls: GEMMs in a training step are small and
+ * many, and a fresh multi-megabyte allocation per call would cost page faults each time. */
+static _Thread_local gs_scratch_t workspace;
 
 /* Whether to read op(A) in place instead of packing it. Packing pays when A is large and each of
  * its micro-panels is reused across many B micro-panels; for the narrow layers of an MLP
@@ -312,7 +301,7 @@ gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, lon
     x.a_floats = (size_t)(kc_max * mc_max);
     const size_t b_total = x.tm > 1 ? x.b_floats : (size_t)x.nt * x.b_floats;
     const size_t total = b_total + (size_t)x.nt * x.a_floats;
-    float *ws = get_workspace(total);
+    float *ws = gs_scratch_get(&workspace, total);
     if (!ws)
         return gs_error(GS_ENOMEM, "gemm: cannot allocate %zu floats of packing workspace", total);
     x.bpack = ws;
