@@ -113,7 +113,8 @@ static gs_status_t thread_stream_get(dnnl_stream_t *s)
 }
 
 /* The memory object for argument `a` of the primitive in `slot`, pointed at `data`: this thread's
- * cached one when its descriptor matches, else a new one (*fresh: the caller destroys it). */
+ * cached one (descriptors follow from the key, so it fits), or for an uncached primitive a new one
+ * (*fresh: the caller destroys it). */
 static dnnl_status_t memory_for(int slot, int a, const gs_eltdnn_arg_t *arg, dnnl_engine_t eng, dnnl_memory_t *mem,
                                 bool *fresh)
 {
@@ -121,13 +122,8 @@ static dnnl_status_t memory_for(int slot, int a, const gs_eltdnn_arg_t *arg, dnn
     dnnl_memory_t *cached = slot >= 0 ? &thread_mem[slot][a] : NULL;
     *fresh = false;
     if (cached && *cached) {
-        const dnnl_memory_desc_t *md;
-        if (dnnl_memory_get_memory_desc(*cached, &md) == dnnl_success && dnnl_memory_desc_equal(md, &arg->md)) {
-            *mem = *cached;
-            return dnnl_memory_set_data_handle(*cached, data);
-        }
-        dnnl_memory_destroy(*cached);
-        *cached = NULL;
+        *mem = *cached;
+        return dnnl_memory_set_data_handle(*cached, data);
     }
     dnnl_status_t ds = dnnl_memory_create(mem, &arg->md, eng, data);
     if (ds == dnnl_success && cached)

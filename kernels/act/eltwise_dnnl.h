@@ -41,7 +41,9 @@ typedef struct {
 } gs_eltdnn_arg_t;
 
 /* Runs the cached primitive for `key` (built by `build` on a miss) on the buffers: points this
- * thread's memory objects for it at them, executes on this thread's stream and waits. */
+ * thread's memory objects for it at them, executes on this thread's stream and waits. The
+ * arguments' roles and descriptors must follow from the key (as the primitive does): the memory
+ * objects are cached with it. */
 gs_status_t gs_eltdnn_exec(const gs_eltdnn_key_t *key, gs_eltdnn_build_fn *build, int nargs,
                            const gs_eltdnn_arg_t *args);
 
