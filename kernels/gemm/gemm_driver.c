@@ -69,17 +69,19 @@ gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk)
     return b;
 }
 
+int gs_gemm_threads(double flops, long pieces)
+{
+    pthread_once(&tuning_once, read_tuning);
+    const double per_thread = tuning.flops_per_thread > 0 ? (double)tuning.flops_per_thread : GEMM_FLOPS_PER_THREAD;
+    long nt = min_l(min_l(omp_get_max_threads(), (long)(flops / per_thread)), pieces);
+    return nt < 1 ? 1 : (int)nt;
+}
+
 /* How many threads this problem can use: enough FLOPs per thread to pay for the fork. */
 static int choose_threads(long m, long n, long k, const gs_ukernel_t *uk)
 {
-    int max = omp_get_max_threads();
-    double flops = 2.0 * (double)m * (double)n * (double)k;
     long tiles = ((m + uk->mr - 1) / uk->mr) * ((n + uk->nr - 1) / uk->nr);
-    pthread_once(&tuning_once, read_tuning);
-    const double per_thread = tuning.flops_per_thread > 0 ? (double)tuning.flops_per_thread : GEMM_FLOPS_PER_THREAD;
-    long by_work = (long)(flops / per_thread);
-    long nt = min_l(min_l(max, by_work), tiles);
-    return nt < 1 ? 1 : (int)nt;
+    return gs_gemm_threads(2.0 * (double)m * (double)n * (double)k, tiles);
 }
 
 /* Splits nt threads into a tm x tn grid over the MR x NR tiles of C so the busiest thread has about

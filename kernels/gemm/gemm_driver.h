@@ -43,6 +43,10 @@ typedef struct {
  * A share L1, an MC x KC block of A fits in half of L2, a KC x NC panel of B in this core's share of L3. */
 gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk);
 
+/* Threads for a GEMM of `flops` in `pieces` independent parts: at most one per part, and only as
+ * many as get enough work each to pay for the fork (GS_GEMM_FLOPS_PER_THREAD overrides). */
+int gs_gemm_threads(double flops, long pieces);
+
 /* Runs the loop nest with `uk`; arguments already checked, m, n, k > 0. */
 gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, long m, long n, long k,
                            float alpha, const float *a, long lda, const float *b, long ldb, float beta,
