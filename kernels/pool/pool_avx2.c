@@ -15,8 +15,8 @@
 #include "kernels/pool/pool.h"
 
 #define VL 8
-/* Below this many input floats the threads would cost more than they save (about 256 KiB). */
-#define PAR_MIN_ELEMS (64L * 1024)
+typedef __m256 vec_t;
+typedef __m256i ivec_t;
 
 /* Lanes [0, n) all ones: a window of 8 into {-1 x 8, 0 x 8}. */
 static inline __m256i lanes(long n)
@@ -68,8 +68,9 @@ static inline void store_args(void *ws, size_t o, __m256i arg, long n, int wide)
         p[i] = (uint8_t)v;
 }
 
-static inline __m256i load_args(const void *ws, size_t o, long n, int wide)
+static inline __m256i load_args(const void *ws, size_t o, long n, int wide, size_t count)
 {
+    (void)count; /* partial reads are masked or byte-wise: nothing passes the workspace */
     if (wide)
         return _mm256_maskload_epi32((const int *)ws + o, lanes(n));
     const uint8_t *p = (const uint8_t *)ws + o;
@@ -160,8 +161,9 @@ static inline void split_pairs(__m256 lo, __m256 hi, __m256 *even, __m256 *odd)
 
 /* kw = sw = 2: the outputs of g packed rows whose windows start at row0 (rows rstride apart). */
 static inline void max_pairs(const gs_pool_shape_t *s, const pack_t *pk, long g, const float *row0, long rstride,
-                             int plain, __m256 *best, __m256i *arg)
+                             int plain, const float *end, __m256 *best, __m256i *arg)
 {
+    (void)end; /* vmaskmovps reads only the selected lanes */
     __m256 lo, hi, e, o;
     load_packed(pk, g, row0, rstride, plain, &lo, &hi);
     split_pairs(lo, hi, &e, &o);
@@ -183,99 +185,30 @@ static inline __m256 column(const gs_pool_shape_t *s, const float *p, long n, __
                       : _mm256_mask_i32gather_ps(_mm256_setzero_ps(), p, cols, _mm256_castsi256_ps(lanes(n)), 4);
 }
 
-static inline void max_any(const gs_pool_shape_t *s, const float *win, long n, __m256i cols, __m256 *best,
-                           __m256i *arg)
+static inline void max_any(const gs_pool_shape_t *s, const float *win, long n, __m256i cols, const float *end,
+                           __m256 *best, __m256i *arg)
 {
+    (void)end;
     *best = column(s, win, n, cols);
     *arg = _mm256_setzero_si256();
     for (long k = 1; k < s->kh * s->kw; k++)
         take_greater(column(s, win + k / s->kw * s->iw + k % s->kw, n, cols), (int)k, best, arg);
 }
 
-/* The packings a shape needs: `rows` output rows at a time when a row has at most 4 outputs, else
- * one row in chunks of 8 outputs and a tail chunk (or an overlapping full one, last_x). */
-typedef struct {
-    int pairs, wide;
-    int overlap; /* see last_x */
-    long rows;
-    pack_t full, tail;
-} plan_t;
-
-static plan_t plan_make(const gs_pool_shape_t *s)
+/* Lane l -> l * sw: the gather offsets of a window's column. */
+static inline __m256i column_offsets(const gs_pool_shape_t *s)
 {
-    plan_t pl = {.pairs = s->kw == 2 && s->sw == 2, .wide = gs_pool_ws_index_bytes(s) > 1};
-    pl.rows = s->ow <= VL / 2 ? VL / s->ow : 1;
-    const long padded = (s->ow + VL - 1) / VL * VL;
-    pl.overlap = s->ow >= VL && 4 * padded <= 5 * s->ow;
-    if (pl.rows > 1) {
-        pl.full = pack_make(s->ow, pl.rows);
-    } else {
-        pl.full = pack_make(VL, 1);
-        pl.tail = pack_make(s->ow % VL, 1);
-    }
-    return pl;
+    return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)s->sw));
 }
 
-/* Where the last chunk of a row starts once its first x outputs are done: with pl->overlap, a full
- * vector ending with the row (why and when: the same function in pool_avx512.c). */
-static inline long last_x(const plan_t *pl, long ow, long x) { return pl->overlap ? ow - VL : x; }
-
-/* Outputs [x, x + n) of one output row: its windows start at in_row, its outputs at out_row and
- * workspace index o_row. */
-static inline void fwd_chunk(const gs_pool_shape_t *s, const plan_t *pl, const float *in_row, float *out_row, void *ws,
-                             size_t o_row, __m256i cols, long x, long n)
-{
-    __m256 best;
-    __m256i arg;
-    if (pl->pairs)
-        max_pairs(s, n == VL ? &pl->full : &pl->tail, 1, in_row + 2 * x, s->sh * s->iw, n == VL, &best, &arg);
-    else
-        max_any(s, in_row + x * s->sw, n, cols, &best, &arg);
-    store_n(out_row + x, best, n);
-    store_args(ws, o_row + (size_t)x, arg, n, pl->wide);
-}
-
-static void fwd_plane(const gs_pool_shape_t *s, const plan_t *pl, const float *in, float *out, void *ws, size_t o0)
-{
-    const long rstride = s->sh * s->iw;
-    const __m256i cols = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)s->sw));
-    __m256 best;
-    __m256i arg;
-    if (pl->pairs && pl->rows > 1) {
-        for (long y = 0; y < s->oh; y += pl->rows) {
-            const long g = s->oh - y < pl->rows ? s->oh - y : pl->rows, n = g * s->ow;
-            max_pairs(s, &pl->full, g, in + y * rstride, rstride, 0, &best, &arg);
-            store_n(out + y * s->ow, best, n);
-            store_args(ws, o0 + (size_t)(y * s->ow), arg, n, pl->wide);
-        }
-        return;
-    }
-    for (long y = 0; y < s->oh; y++) {
-        long x = 0;
-        for (; x + VL <= s->ow; x += VL)
-            fwd_chunk(s, pl, in + y * rstride, out + y * s->ow, ws, o0 + (size_t)(y * s->ow), cols, x, VL);
-        if (x < s->ow) {
-            x = last_x(pl, s->ow, x);
-            fwd_chunk(s, pl, in + y * rstride, out + y * s->ow, ws, o0 + (size_t)(y * s->ow), cols, x, s->ow - x);
-        }
-    }
-}
-
-gs_status_t gs_pool_fwd_avx2(const gs_pool_shape_t *s, const float *src, float *dst, void *ws)
-{
-    const long planes = s->mb * s->c, in_sz = s->ih * s->iw, out_sz = s->oh * s->ow;
-    const plan_t pl = plan_make(s);
-#pragma omp parallel for schedule(static) if (planes * in_sz >= PAR_MIN_ELEMS)
-    for (long p = 0; p < planes; p++)
-        fwd_plane(s, &pl, src + p * in_sz, dst + p * out_sz, ws, (size_t)(p * out_sz));
-    return GS_OK;
-}
+static inline void store_indices(int32_t *dst, __m256i arg) { _mm256_storeu_si256((__m256i *)dst, arg); }
 
 /* kw = sw = 2, kh <= sh: the n = g * ow gradients at dy go to the inputs their indices name in
  * the g packed rows at row0, zeros to the other window elements. */
 static inline void bwd_pairs(const gs_pool_shape_t *s, const pack_t *pk, long g, long n, const float *dy, __m256i arg,
-                             float *row0, long rstride, int plain)
+                             float *row0, long rstride, int plain, const float *end)
 {
+    (void)end;
     const __m256 grad = load_n(dy, n);
     for (long ky = 0; ky < s->kh; ky++) {
         const __m256 me = _mm256_castsi256_ps(_mm256_cmpeq_epi32(arg, _mm256_set1_epi32((int)(2 * ky))));
@@ -287,88 +220,14 @@ static inline void bwd_pairs(const gs_pool_shape_t *s, const pack_t *pk, long g,
     }
 }
 
-static void zero(float *p, long n)
-{
-    if (n > 0)
-        memset(p, 0, (size_t)n * sizeof(float));
-}
+#include "kernels/pool/pool_tpl.h"
 
-/* What no window of output row y reaches: the odd last column of its kh rows and the rows between
- * it and the next window row (or the end of the plane). */
-static void zero_uncovered(const gs_pool_shape_t *s, long y, float *out)
+gs_status_t gs_pool_fwd_avx2(const gs_pool_shape_t *s, const float *src, float *dst, void *ws)
 {
-    float *rows = out + y * s->sh * s->iw;
-    if (s->iw > 2 * s->ow)
-        for (long ky = 0; ky < s->kh; ky++)
-            rows[ky * s->iw + s->iw - 1] = 0.0f;
-    const long end = y == s->oh - 1 ? s->ih : (y + 1) * s->sh;
-    zero(rows + s->kh * s->iw, (end - y * s->sh - s->kh) * s->iw);
-}
-
-/* Gradients [x, x + n) of one output row (dy_row, workspace index o_row) into the window rows at
- * out_row. */
-static inline void bwd_chunk(const gs_pool_shape_t *s, const plan_t *pl, const float *dy_row, const void *ws,
-                             size_t o_row, float *out_row, long x, long n)
-{
-    const __m256i arg = load_args(ws, o_row + (size_t)x, n, pl->wide);
-    bwd_pairs(s, n == VL ? &pl->full : &pl->tail, 1, n, dy_row + x, arg, out_row + 2 * x, s->sh * s->iw, n == VL);
-}
-
-/* Windows two wide at stride 2, at most sh tall: every input element is written exactly once. */
-static void bwd_plane_pairs(const gs_pool_shape_t *s, const plan_t *pl, const float *dy, const void *ws, size_t o0,
-                            float *out)
-{
-    const long rstride = s->sh * s->iw;
-    if (pl->rows > 1) {
-        for (long y = 0; y < s->oh; y += pl->rows) {
-            const long g = s->oh - y < pl->rows ? s->oh - y : pl->rows, n = g * s->ow;
-            const __m256i arg = load_args(ws, o0 + (size_t)(y * s->ow), n, pl->wide);
-            bwd_pairs(s, &pl->full, g, n, dy + y * s->ow, arg, out + y * rstride, rstride, 0);
-        }
-    } else {
-        for (long y = 0; y < s->oh; y++) {
-            long x = 0;
-            for (; x + VL <= s->ow; x += VL)
-                bwd_chunk(s, pl, dy + y * s->ow, ws, o0 + (size_t)(y * s->ow), out + y * rstride, x, VL);
-            if (x < s->ow) {
-                x = last_x(pl, s->ow, x);
-                bwd_chunk(s, pl, dy + y * s->ow, ws, o0 + (size_t)(y * s->ow), out + y * rstride, x, s->ow - x);
-            }
-        }
-    }
-    for (long y = 0; y < s->oh; y++)
-        zero_uncovered(s, y, out);
-}
-
-/* Overlapping or other windows: zero the plane, then add each gradient where its index points. */
-static void bwd_plane_any(const gs_pool_shape_t *s, const plan_t *pl, const float *dy, const void *ws, size_t o0,
-                          float *out)
-{
-    zero(out, s->ih * s->iw);
-    for (long y = 0; y < s->oh; y++) {
-        for (long x = 0; x < s->ow; x += VL) {
-            const long n = s->ow - x < VL ? s->ow - x : VL;
-            int32_t arg[VL];
-            _mm256_storeu_si256((__m256i *)arg, load_args(ws, o0 + (size_t)(y * s->ow + x), n, pl->wide));
-            for (long l = 0; l < n; l++) {
-                const long ky = arg[l] / s->kw, kx = arg[l] % s->kw;
-                out[(y * s->sh + ky) * s->iw + (x + l) * s->sw + kx] += dy[y * s->ow + x + l];
-            }
-        }
-    }
+    return pool_fwd(s, src, dst, ws);
 }
 
 gs_status_t gs_pool_bwd_avx2(const gs_pool_shape_t *s, const float *diff_dst, const void *ws, float *diff_src)
 {
-    const long planes = s->mb * s->c, in_sz = s->ih * s->iw, out_sz = s->oh * s->ow;
-    const plan_t pl = plan_make(s);
-    const int direct = pl.pairs && s->kh <= s->sh;
-#pragma omp parallel for schedule(static) if (planes * in_sz >= PAR_MIN_ELEMS)
-    for (long p = 0; p < planes; p++) {
-        if (direct)
-            bwd_plane_pairs(s, &pl, diff_dst + p * out_sz, ws, (size_t)(p * out_sz), diff_src + p * in_sz);
-        else
-            bwd_plane_any(s, &pl, diff_dst + p * out_sz, ws, (size_t)(p * out_sz), diff_src + p * in_sz);
-    }
-    return GS_OK;
+    return pool_bwd(s, diff_dst, ws, diff_src);
 }
