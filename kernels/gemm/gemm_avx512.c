@@ -117,6 +117,8 @@ static void ukernel_8x32(long kc, const float *a, long rs_a, long cs_a, const fl
         ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, true, c, rs_c, alpha, beta, mr, nr);
     else if (rs_a == 1 && cs_a == MR && rs_b == NR)
         ukernel_8x32_body(kc, a, 1, MR, b, NR, false, NULL, false, c, rs_c, alpha, beta, mr, nr);
+    else if (rs_a == 1 && rs_b == NR)
+        ukernel_8x32_body(kc, a, 1, cs_a, b, NR, false, NULL, false, c, rs_c, alpha, beta, mr, nr);
     else
         ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, false, c, rs_c, alpha, beta, mr, nr);
 }

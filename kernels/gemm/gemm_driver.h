@@ -39,9 +39,10 @@ typedef struct {
     long mc, kc, nc;
 } gs_gemm_blocking_t;
 
-/* Block sizes for `uk` from the hwloc cache sizes: a KC x NR panel of B and an MR x KC panel of
- * A share L1, an MC x KC block of A fits in half of L2, a KC x NC panel of B in this core's share of L3. */
-gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk);
+/* Block sizes for `uk` and depth k from the hwloc cache sizes: a KC x NR panel of B and an MR x KC
+ * panel of A share L1 (KC then evened out over k), an MC x KC block of A fits in half of L2, a
+ * KC x NC panel of B in this core's share of L3. */
+gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk, long k);
 
 /* Threads for a GEMM of `flops` in `pieces` independent parts: at most one per part, and only as
  * many as get enough work each to pay for the fork (GS_GEMM_FLOPS_PER_THREAD overrides). */
