@@ -464,7 +464,8 @@ static void pack_b(long kc, long nc, const float *b, long ldb, bool transb, long
 }
 
 static const gs_ukernel_t ukernel = {
-    .isa = "avx512", .mr = MR, .nr = NR, .kernel = ukernel_8x32, .pack_a = pack_a, .pack_b = pack_b,
+    .isa = "avx512", .mr = MR, .nr = NR, .nr_half = NR / 2, .kernel = ukernel_8x32, .pack_a = pack_a,
+    .pack_b = pack_b,
 };
 
 gs_status_t gs_gemm_avx512(bool transa, bool transb, long m, long n, long k, float alpha, const float *a,

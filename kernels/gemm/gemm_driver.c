@@ -257,8 +257,11 @@ static void run_thread(const gemm_ctx_t *x, int tid)
     for (long jc = jstart; jc < jend; jc += x->bk.nc) {
         const long nc = min_l(x->bk.nc, jend - jc);
         const long npanels = (nc + NR - 1) / NR;
-        /* Read in place, only a partial last panel needs a (zero-padded) packed copy. */
-        const long first_packed = x->direct_b ? (nc % NR ? npanels - 1 : npanels) : 0;
+        /* Read in place, only a partial last panel needs a (zero-padded) packed copy, unless the
+         * micro-kernel reads no more of it than it has (784 = 24 x 32 + 16 with AVX-512). */
+        const long last_cols = nc % NR;
+        const bool pad_last = last_cols && last_cols != x->uk->nr_half;
+        const long first_packed = x->direct_b ? (pad_last ? npanels - 1 : npanels) : 0;
         const long todo = npanels - first_packed;
         const bool barriers = shared && todo > 0;
         /* Fused packing copies whole rows of NR values: all panels but a partial last one. */

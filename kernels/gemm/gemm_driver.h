@@ -30,6 +30,8 @@ typedef struct {
     const char *isa;
     int mr, nr;
     bool vector_m; /* loads MR consecutive rows of op(A) as vectors: A is read in place only transposed */
+    int nr_half;   /* > 0: a tile of nr <= nr_half columns reads only nr_half columns of B, so a last
+                      panel exactly nr_half wide is read in place like a full one (no padded copy) */
     gs_ukernel_fn *kernel;
     gs_pack_a_fn *pack_a;
     gs_pack_b_fn *pack_b;

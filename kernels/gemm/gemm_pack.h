@@ -62,12 +62,19 @@ GS_PACK_INLINE void gs_gemm_pack_a_tpl(const int MR, long mc, long kc, const flo
                 for (int i = 0; i < MR; i++)
                     dst[p * MR + i] = src[p * lda + i];
         } else {
-            /* Bottom edge: zero the panel, then copy the valid rows (each read contiguously when A
-             * is row-major). */
-            memset(dst, 0, (size_t)(kc * MR) * sizeof(float));
-            for (long i = 0; i < valid; i++)
-                for (long p = 0; p < kc; p++)
-                    dst[p * MR + i] = transa ? a[p * lda + ip + i] : a[(ip + i) * lda + p];
+            /* Bottom edge: the valid rows, zeros after them; source read contiguously either way
+             * (row-major A row by row, transposed A k step by k step). */
+            if (transa) {
+                for (long p = 0; p < kc; p++) {
+                    memcpy(dst + p * MR, a + p * lda + ip, (size_t)valid * sizeof(float));
+                    memset(dst + p * MR + valid, 0, (size_t)(MR - valid) * sizeof(float));
+                }
+            } else {
+                memset(dst, 0, (size_t)(kc * MR) * sizeof(float));
+                for (long i = 0; i < valid; i++)
+                    for (long p = 0; p < kc; p++)
+                        dst[p * MR + i] = a[(ip + i) * lda + p];
+            }
         }
     }
 }
@@ -96,12 +103,20 @@ GS_PACK_INLINE void gs_gemm_pack_b_tpl(const int NR, long kc, long nc, const flo
                 for (int j = 0; j < NR; j++)
                     dst[p * NR + j] = src[j * ldb + p];
         } else {
-            /* Right edge: zero the panel, then copy the valid columns (each read contiguously when
-             * B is transposed, e.g. the 10 rows of an output layer's weights). */
-            memset(dst, 0, (size_t)(kc * NR) * sizeof(float));
-            for (long j = 0; j < valid; j++)
-                for (long p = 0; p < kc; p++)
-                    dst[p * NR + j] = transb ? b[(jp + j) * ldb + p] : b[p * ldb + jp + j];
+            /* Right edge: the valid columns, zeros after them; source read contiguously either
+             * way (untransposed B row by row, transposed B -- e.g. the 10 rows of an output layer's
+             * weights -- column by column). */
+            if (!transb) {
+                for (long p = 0; p < kc; p++) {
+                    memcpy(dst + p * NR, b + p * ldb + jp, (size_t)valid * sizeof(float));
+                    memset(dst + p * NR + valid, 0, (size_t)(NR - valid) * sizeof(float));
+                }
+            } else {
+                memset(dst, 0, (size_t)(kc * NR) * sizeof(float));
+                for (long j = 0; j < valid; j++)
+                    for (long p = 0; p < kc; p++)
+                        dst[p * NR + j] = b[(jp + j) * ldb + p];
+            }
         }
     }
 }
