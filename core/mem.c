@@ -1,6 +1,7 @@
 /* Aligned allocation and the plain tensor type. */
 #include "core/mem.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,9 +27,35 @@ void *gs_calloc(size_t bytes)
 
 void gs_free(void *p) { free(p); }
 
+/* Each thread's scratch buffers form a list through the gs_scratch_t objects themselves, headed
+ * by a thread-specific value whose destructor frees them all when the thread exits (its
+ * thread-local storage is still there while destructors run). */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void free_thread_scratch(void *head)
+{
+    for (gs_scratch_t *s = head; s; s = s->next) {
+        gs_free(s->data);
+        s->data = NULL;
+        s->floats = 0;
+    }
+}
+
+static void make_scratch_key(void) { pthread_key_create(&scratch_key, free_thread_scratch); }
+
+static void register_scratch(gs_scratch_t *s)
+{
+    pthread_once(&scratch_once, make_scratch_key);
+    s->next = pthread_getspecific(scratch_key);
+    s->registered = pthread_setspecific(scratch_key, s) == 0;
+}
+
 float *gs_scratch_get(gs_scratch_t *s, size_t floats)
 {
     if (floats > s->floats) {
+        if (!s->registered)
+            register_scratch(s);
         gs_free(s->data);
         s->data = gs_alloc(floats * sizeof(float));
         s->floats = s->data ? floats : 0;

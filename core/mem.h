@@ -2,6 +2,7 @@
 #ifndef GS_MEM_H
 #define GS_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define GS_ALIGN 64
@@ -16,10 +17,13 @@ void *gs_calloc(size_t bytes);
 void gs_free(void *p);
 
 /* A buffer kept between calls that only grows: per-thread scratch for kernels called every
- * training step (declare it _Thread_local), so a step costs no allocation once warm. */
-typedef struct {
+ * training step (declare it _Thread_local), so a step costs no allocation once warm. Freed when
+ * its thread exits (a thread that ends keeps nothing). */
+typedef struct gs_scratch {
     float *data;
     size_t floats;
+    struct gs_scratch *next; /* the thread's other scratch buffers, freed with it */
+    bool registered;
 } gs_scratch_t;
 
 /* At least `floats` floats of `s` (its contents are not kept when it grows); NULL when out of memory. */
