@@ -97,35 +97,6 @@ static int choose_threads(long m, long n, long k, const gs_ukernel_t *uk)
     return gs_gemm_threads(2.0 * (double)m * (double)n * (double)k, tiles);
 }
 
-/* Splits nt threads into a tm x tn grid over the MR x NR tiles of C so the busiest thread has about
- * the fewest tiles. Splitting only N (tm = 1) is preferred while it costs at most 1/8 more tiles on
- * the busiest thread and, where A is packed, each thread still reuses its packed A block over at
- * least 8 B panels (every thread packs the same A block): each thread then owns its B panels,
- * packed by its first tiles as they read them, with no barriers at all. Otherwise threads split M
- * and share one packed B panel, packed in a separate pass between two barriers per k block: with
- * 2 threads on 1024^3 and 2048^3 that was 0.89-0.93x oneDNN (5% of the time waiting at barriers,
- * 5% packing B) against 0.95-1.03x splitting N. */
-static void thread_grid(int nt, long mtiles, long ntiles, bool direct_a, int *tm, int *tn)
-{
-    long best = -1;
-    for (int d = nt; d >= 1; d--) {
-        if (nt % d)
-            continue;
-        long load = ((mtiles + d - 1) / d) * ((ntiles + nt / d - 1) / (nt / d));
-        if (best < 0 || load < best) {
-            best = load;
-            *tm = d;
-            *tn = nt / d;
-        }
-    }
-    const long panels_per_thread = (ntiles + nt - 1) / nt;
-    const bool a_reused = direct_a || panels_per_thread >= 8;
-    if (a_reused && 8 * mtiles * panels_per_thread <= 9 * best) {
-        *tm = 1;
-        *tn = nt;
-    }
-}
-
 /* Per-calling-thread packing workspace, kept between calls: GEMMs in a training step are small and
  * many, and a fresh multi-megabyte allocation per call would cost page faults each time. */
 static _Thread_local gs_scratch_t workspace;
@@ -170,11 +141,81 @@ typedef struct {
     const float *a, *b;
     float *c;
     int nt, tm, tn; /* threads, as a tm x tn grid over the tiles of C */
+    bool shared_b;  /* threads of a column share its packed B panels (else each packs its own) */
     long mtiles, ntiles;
-    float *bpack, *apack; /* B panels (shared, or b_floats per thread when tm == 1); A blocks */
+    float *bpack, *apack; /* B panels (shared, or b_floats per thread); A blocks */
     long kc_max;          /* stride of one packed B micro-panel: NR * kc_max floats */
     size_t a_floats, b_floats;
 } gemm_ctx_t;
+
+/* The busiest thread's work when nt threads split the tile columns (by_rows false) or the tile
+ * rows of C, in half-tiles: a last panel no wider than the micro-kernel's half tile costs half. */
+static long busiest(const gemm_ctx_t *x, int nt, bool by_rows)
+{
+    const long last_cols = x->n % x->uk->nr;
+    const bool half_last = x->uk->nr_half && last_cols && last_cols <= x->uk->nr_half;
+    const long col_units = 2 * x->ntiles - half_last;
+    if (by_rows)
+        return (x->mtiles + nt - 1) / nt * col_units;
+    long most = 0;
+    for (int t = 0; t < nt; t++) {
+        const long p0 = x->ntiles * t / nt, p1 = x->ntiles * (t + 1) / nt;
+        const long units = 2 * (p1 - p0) - (half_last && p1 == x->ntiles);
+        most = units > most ? units : most;
+    }
+    return most * x->mtiles;
+}
+
+/* Splits the threads into a tm x tn grid over the MR x NR tiles of C so the busiest thread has about
+ * the fewest tiles, and says whether they share B.
+ * Splitting only N (tm = 1) is preferred while it costs at most 1/8 more tiles on the busiest
+ * thread and, where A is packed, each thread still reuses its packed A block over at least 8 B
+ * panels (every thread packs the same A block): each thread then owns its B panels, packed by its
+ * first tiles as they read them, with no barriers at all. Otherwise threads split M and share one
+ * packed B panel, packed in a separate pass between two barriers per k block: with 2 threads on
+ * 1024^3 and 2048^3 that was 0.89-0.93x oneDNN (5% of the time waiting at barriers, 5% packing B)
+ * against 0.95-1.03x splitting N.
+ * Where a copy of B per thread is cheap (untransposed, so packed by the first tile over it or read
+ * in place, and either read in place or within half of L2), threads may as well each keep their
+ * own and split M instead: when that leaves the busiest thread less work (n = 784 is 24.5 panels,
+ * 64 or 256 rows are whole tiles), or as much and op(A) outgrows half of L2, so each thread reads
+ * only its rows of A rather than all of it (2 threads, side by side: m784n128k256ta1tb0
+ * 0.96x -> 0.98-0.99x oneDNN, m256n784k128ta0tb0 0.99x -> 1.01x, m64n784k128ta0tb0 0.99x ->
+ * 1.0x; with k = 64, A fits and splitting M only duplicated B's packing: 1.5% slower). */
+static void thread_grid(gemm_ctx_t *x)
+{
+    const int nt = x->nt;
+    long best = -1;
+    for (int d = nt; d >= 1; d--) {
+        if (nt % d)
+            continue;
+        long load = ((x->mtiles + d - 1) / d) * ((x->ntiles + nt / d - 1) / (nt / d));
+        if (best < 0 || load < best) {
+            best = load;
+            x->tm = d;
+            x->tn = nt / d;
+        }
+    }
+    x->shared_b = x->tm > 1;
+    const long panels_per_thread = (x->ntiles + nt - 1) / nt;
+    const bool a_reused = x->direct_a || panels_per_thread >= 8;
+    if (!a_reused || 8 * x->mtiles * panels_per_thread > 9 * best)
+        return;
+    x->tm = 1;
+    x->tn = nt;
+    x->shared_b = false;
+    const gs_topo_t *t = gs_topo();
+    const double half_l2 = (double)t->l2_bytes / t->cores_per_l2 / 2;
+    const double a_bytes = 4.0 * (double)x->m * (double)x->k, b_bytes = 4.0 * (double)x->k * (double)x->n;
+    const bool b_cheap = !x->transb && (x->direct_b || b_bytes <= half_l2);
+    if (!b_cheap || nt == 1 || x->mtiles < nt)
+        return;
+    const long by_cols = busiest(x, nt, false), by_rows = busiest(x, nt, true);
+    if (by_rows < by_cols || (by_rows == by_cols && a_bytes > half_l2)) {
+        x->tm = nt;
+        x->tn = 1;
+    }
+}
 
 /* Packs B micro-panels [p0, p1) of block (jc, pc) into `bpack`. Panel p always starts at
  * p * NR * kc_max, whatever this block's kc, so every block uses the same slots. */
@@ -237,16 +278,16 @@ static void compute_block(const gemm_ctx_t *x, b_panels_t bp, float *apack, long
     }
 }
 
-/* One thread's whole share: the jc and pc loops. With tm == 1 the thread owns whole columns
- * [n0, n1) of C and works alone, packing its B panels into its own buffer (no barriers: a GEMM of
- * the MLP can take tens of microseconds, where two barriers per k block would show); untransposed,
- * they are packed by the first tile that reads them. Otherwise threads of a column share the B
- * panels of every block: packed by all, between two barriers. */
+/* One thread's whole share: the jc and pc loops. Without shared B the thread owns its block of C
+ * and works alone, packing its B panels into its own buffer (no barriers: a GEMM of the MLP can
+ * take tens of microseconds, where two barriers per k block would show); untransposed, they are
+ * packed by the first tile that reads them. Otherwise threads of a column share the B panels of
+ * every block: packed by all, between two barriers. */
 static void run_thread(const gemm_ctx_t *x, int tid)
 {
     const int MR = x->uk->mr, NR = x->uk->nr;
     const int ti = tid / x->tn, tj = tid % x->tn;
-    const bool shared = x->tm > 1;
+    const bool shared = x->shared_b;
     float *apack = x->apack + (size_t)tid * x->a_floats;
     float *bpack = shared ? x->bpack : x->bpack + (size_t)tid * x->b_floats;
     /* This thread's rows and columns of C, whole MR x NR tiles. */
@@ -302,16 +343,16 @@ gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, lon
     x.direct_a = use_direct_a(transa, m, n, k, uk);
     x.direct_b = use_direct_b(transb, m, ldb, uk);
     x.nt = choose_threads(m, n, k, uk);
-    thread_grid(x.nt, x.mtiles, x.ntiles, x.direct_a, &x.tm, &x.tn);
+    thread_grid(&x);
 
     const long kc_max = min_l(x.bk.kc, k);
     x.kc_max = kc_max;
-    const long cols = x.tm > 1 ? round_up(n, uk->nr) : ((x.ntiles + x.tn - 1) / x.tn) * uk->nr;
+    const long cols = x.shared_b ? round_up(n, uk->nr) : ((x.ntiles + x.tn - 1) / x.tn) * uk->nr;
     const long nc_max = min_l(x.bk.nc, cols);
     const long mc_max = min_l(x.bk.mc, ((x.mtiles + x.tm - 1) / x.tm) * uk->mr);
     x.b_floats = (size_t)(kc_max * nc_max);
     x.a_floats = (size_t)(kc_max * mc_max);
-    const size_t b_total = x.tm > 1 ? x.b_floats : (size_t)x.nt * x.b_floats;
+    const size_t b_total = x.shared_b ? x.b_floats : (size_t)x.nt * x.b_floats;
     const size_t total = b_total + (size_t)x.nt * x.a_floats;
     float *ws = gs_scratch_get(&workspace, total);
     if (!ws)
