@@ -1,11 +1,13 @@
 /* AVX2 activations: one 8-float vector op per kind (vmath_avx2.h for exp/expm1/tanh/sigmoid),
- * mapped over the buffer with a maskload/maskstore tail, OpenMP over cache-line-aligned chunks
- * above the size where a fork pays. The same ops as act_avx512.c, lane for lane. */
+ * mapped over the buffer with a maskload/maskstore tail; act_tpl.h dispatches the kinds and
+ * threads the chunks. The same ops as act_avx512.c, lane for lane. */
 #include <immintrin.h>
 
 #include "kernels/act/act.h"
-#include "kernels/act/eltwise_par.h"
 #include "kernels/act/vmath_avx2.h"
+
+typedef __m256 vec_t;
+static inline vec_t vec_set1(float v) { return _mm256_set1_ps(v); }
 
 typedef __m256 fwd_op(__m256 x, __m256 alpha);
 /* x: forward input, y: forward output, dy: incoming gradient. Each op reads only what it needs;
@@ -105,74 +107,11 @@ GS_VMATH_INLINE void bwd_map(long n, const float *x, const float *y, const float
     }
 }
 
-static void fwd_chunk(gs_act_t act, long n, const float *x, float *y)
-{
-    const __m256 a = _mm256_set1_ps(act.alpha);
-    switch (act.kind) {
-    case GS_ACT_IDENTITY: fwd_map(n, x, y, a, fwd_identity); break;
-    case GS_ACT_SIGMOID:
-    case GS_ACT_SIGMOID_MODDERIV: fwd_map(n, x, y, a, fwd_sigmoid); break;
-    case GS_ACT_TANH: fwd_map(n, x, y, a, fwd_tanh); break;
-    case GS_ACT_RELU: fwd_map(n, x, y, a, fwd_relu); break;
-    case GS_ACT_LEAKY_RELU: fwd_map(n, x, y, a, fwd_leaky); break;
-    case GS_ACT_ELU: fwd_map(n, x, y, a, fwd_elu); break;
-    case GS_ACT_SIGMOID_LINEAR: fwd_map(n, x, y, a, fwd_sigmoid_linear); break;
-    default: break;
-    }
-}
+#include "kernels/act/act_tpl.h"
 
-static void bwd_chunk(gs_act_t act, long n, const float *x, const float *y, const float *dy, float *dx)
-{
-    const __m256 a = _mm256_set1_ps(act.alpha);
-    switch (act.kind) {
-    case GS_ACT_IDENTITY: bwd_map(n, x, y, dy, dx, a, bwd_identity); break;
-    case GS_ACT_SIGMOID: bwd_map(n, x, y, dy, dx, a, bwd_sigmoid); break;
-    case GS_ACT_SIGMOID_MODDERIV: bwd_map(n, x, y, dy, dx, a, bwd_sigmoid_modderiv); break;
-    case GS_ACT_TANH: bwd_map(n, x, y, dy, dx, a, bwd_tanh); break;
-    case GS_ACT_RELU: bwd_map(n, x, y, dy, dx, a, bwd_relu); break;
-    case GS_ACT_LEAKY_RELU: bwd_map(n, x, y, dy, dx, a, bwd_leaky); break;
-    case GS_ACT_ELU: bwd_map(n, x, y, dy, dx, a, bwd_elu); break;
-    case GS_ACT_SIGMOID_LINEAR: bwd_map(n, x, y, dy, dx, a, bwd_sigmoid_linear); break;
-    default: break;
-    }
-}
-
-/* Kinds that evaluate exp per element: worth threads at smaller sizes. */
-static bool math_heavy_fwd(gs_act_kind_t k) { return k != GS_ACT_IDENTITY && k != GS_ACT_RELU && k != GS_ACT_LEAKY_RELU; }
-static bool math_heavy_bwd(gs_act_kind_t k) { return k == GS_ACT_ELU || k == GS_ACT_SIGMOID_LINEAR; }
-
-typedef struct {
-    gs_act_t act;
-    const float *x, *y, *dy;
-    float *out;
-} job_t;
-
-static void fwd_job(void *ctx, long lo, long hi)
-{
-    const job_t *j = ctx;
-    fwd_chunk(j->act, hi - lo, j->x + lo, j->out + lo);
-}
-
-static void bwd_job(void *ctx, long lo, long hi)
-{
-    const job_t *j = ctx;
-    bwd_chunk(j->act, hi - lo, j->x + lo, j->y + lo, j->dy + lo, j->out + lo);
-}
-
-gs_status_t gs_act_fwd_avx2(gs_act_t act, long n, const float *x, float *y)
-{
-    if (act.kind == GS_ACT_IDENTITY && x == y)
-        return GS_OK;
-    job_t j = {act, x, NULL, NULL, y};
-    gs_eltwise_run(n, GS_ELTWISE_ALIGN, math_heavy_fwd(act.kind), fwd_job, &j);
-    return GS_OK;
-}
+gs_status_t gs_act_fwd_avx2(gs_act_t act, long n, const float *x, float *y) { return act_fwd(act, n, x, y); }
 
 gs_status_t gs_act_bwd_avx2(gs_act_t act, long n, const float *x, const float *y, const float *dy, float *dx)
 {
-    if (act.kind == GS_ACT_IDENTITY && dx == dy)
-        return GS_OK;
-    job_t j = {act, x, y, dy, dx};
-    gs_eltwise_run(n, GS_ELTWISE_ALIGN, math_heavy_bwd(act.kind), bwd_job, &j);
-    return GS_OK;
+    return act_bwd(act, n, x, y, dy, dx);
 }
