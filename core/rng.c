@@ -3,11 +3,6 @@
 
 #include <math.h>
 
-#define PHILOX_M0 0xD2511F53u
-#define PHILOX_M1 0xCD9E8D57u
-#define PHILOX_W0 0x9E3779B9u
-#define PHILOX_W1 0xBB67AE85u
-
 /* Below this many elements a fill runs on the calling thread: fork/join would cost more. */
 #define RNG_PARALLEL_MIN 65536
 
@@ -17,16 +12,16 @@ void gs_philox4x32(uint64_t seed, uint64_t stream, uint64_t ctr, uint32_t out[4]
     uint32_t c2 = (uint32_t)stream, c3 = (uint32_t)(stream >> 32);
     uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
     for (int round = 0; round < 10; round++) {
-        uint64_t p0 = (uint64_t)PHILOX_M0 * c0;
-        uint64_t p1 = (uint64_t)PHILOX_M1 * c2;
+        uint64_t p0 = (uint64_t)GS_PHILOX_M0 * c0;
+        uint64_t p1 = (uint64_t)GS_PHILOX_M1 * c2;
         uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0;
         uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
         c1 = (uint32_t)p1;
         c3 = (uint32_t)p0;
         c0 = n0;
         c2 = n2;
-        k0 += PHILOX_W0;
-        k1 += PHILOX_W1;
+        k0 += GS_PHILOX_W0;
+        k1 += GS_PHILOX_W1;
     }
     out[0] = c0;
     out[1] = c1;

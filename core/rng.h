@@ -6,6 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Philox4x32-10's multipliers and Weyl key increments: the vectorized generators (the optimizers'
+ * noise) must use the same ones to give the same numbers. */
+#define GS_PHILOX_M0 0xD2511F53u
+#define GS_PHILOX_M1 0xCD9E8D57u
+#define GS_PHILOX_W0 0x9E3779B9u
+#define GS_PHILOX_W1 0xBB67AE85u
+
 /* Four 32-bit random words for counter `ctr` of `stream` under key `seed`. */
 void gs_philox4x32(uint64_t seed, uint64_t stream, uint64_t ctr, uint32_t out[4]);
 

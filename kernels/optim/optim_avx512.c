@@ -1,22 +1,24 @@
 /* AVX-512 optimizer updates: one fused pass per step over w, g and the state (16 floats a vector,
  * masked tail), a double-accumulating sum of squares, scaling, and Gaussian noise from Philox4x32
- * run on 16 counters at once with a vectorized Box-Muller (vmath log and sincos). OpenMP over
- * cache-line-aligned chunks above the size where a fork pays. Also built against SIMDe for the tests. */
+ * run on 16 counters at once with a vectorized Box-Muller (vmath log and sincos); the threading and
+ * entries are optim_tpl.h's. Also built against SIMDe for the tests. */
 #include <float.h>
 
 #include "core/simd_avx512.h"
-#include "kernels/act/eltwise_par.h"
 #include "kernels/act/vmath_avx512.h"
 #include "kernels/optim/optim_impl.h"
 
 #define W 16
+
+typedef __m512 vec_t;
+static inline vec_t vec_set1(float v) { return _mm512_set1_ps(v); }
 
 static inline __mmask16 lanes(long rem) { return rem >= W ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1u); }
 
 /* ---- one vector of each update; v* are the loaded state vectors, updated in place ---- */
 
 typedef struct {
-    __m512 lr, mu, b1, one_b1, b2, one_b2, eps, step_size, inv_sqrt_c2, decay, one_decay, sd_mu;
+    vec_t lr, mu, b1, one_b1, b2, one_b2, eps, step_size, inv_sqrt_c2, decay, one_decay, sd_mu;
 } coef_t;
 
 static inline __m512 sgd1(const coef_t *k, __m512 w, __m512 g) { return _mm512_fnmadd_ps(k->lr, g, w); }
@@ -85,18 +87,6 @@ GS_VMATH_INLINE void step_chunk(gs_opt_kind_t kind, const coef_t *k, long n, flo
         step_vec(kind, k, w + i, g + i, s0 ? s0 + i : NULL, s1 ? s1 + i : NULL, lanes(n - i), 0);
 }
 
-static void step_range(gs_opt_kind_t kind, const coef_t *k, long n, float *w, const float *g, float *state, long lo,
-                       long hi)
-{
-    const long len = hi - lo;
-    switch (kind) {
-    case GS_OPT_MOMENTUM: step_chunk(GS_OPT_MOMENTUM, k, len, w + lo, g + lo, state + lo, NULL); break;
-    case GS_OPT_ADAM: step_chunk(GS_OPT_ADAM, k, len, w + lo, g + lo, state + lo, state + n + lo); break;
-    case GS_OPT_SDAGD: step_chunk(GS_OPT_SDAGD, k, len, w + lo, g + lo, state + lo, NULL); break;
-    default: step_chunk(GS_OPT_SGD, k, len, w + lo, g + lo, NULL, NULL); break;
-    }
-}
-
 /* ---- sum of squares: float -> double, 4 independent double accumulators ---- */
 
 static inline __m512d lo_pd(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
@@ -123,54 +113,10 @@ static double sumsq_chunk(long n, const float *g)
     return _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(a0, a1), _mm512_add_pd(a2, a3)));
 }
 
-gs_status_t gs_sumsq_avx512(long n, const float *g, double *sumsq) { return gs_sumsq_chunked(n, g, sumsq_chunk, sumsq); }
-
-static coef_t coefs(const gs_opt_t *o, long n, const float *g, long step, gs_status_t *st)
+/* g[lo, hi) *= scale. */
+static void scale_range(float *g, float scale, long lo, long hi)
 {
-    const gs_adam_coef_t ac = o->kind == GS_OPT_ADAM ? gs_adam_coef(o, step) : (gs_adam_coef_t){0.0f, 0.0f};
-    double ss = 0.0;
-    *st = o->kind == GS_OPT_SDAGD ? gs_sumsq_chunked(n, g, sumsq_chunk, &ss) : GS_OK;
-    return (coef_t){
-        _mm512_set1_ps(o->lr), _mm512_set1_ps(o->momentum), _mm512_set1_ps(o->beta1),
-        _mm512_set1_ps(1.0f - o->beta1), _mm512_set1_ps(o->beta2), _mm512_set1_ps(1.0f - o->beta2),
-        _mm512_set1_ps(o->eps), _mm512_set1_ps(ac.step_size), _mm512_set1_ps(ac.inv_sqrt_c2),
-        _mm512_set1_ps(o->sdagd_decay), _mm512_set1_ps(1.0f - o->sdagd_decay),
-        _mm512_set1_ps(o->kind == GS_OPT_SDAGD ? gs_sdagd_mu(o, ss) : 0.0f),
-    };
-}
-
-typedef struct {
-    const gs_opt_t *opt;
-    const coef_t *k;
-    long n;
-    float *w, *state, *g_out; /* g_out: the buffer scale and add_noise update */
-    const float *g;
-    float scale, std;
-    uint64_t seed, stream;
-} job_t;
-
-static void step_job(void *ctx, long lo, long hi)
-{
-    const job_t *j = ctx;
-    step_range(j->opt->kind, j->k, j->n, j->w, j->g, j->state, lo, hi);
-}
-
-gs_status_t gs_opt_step_avx512(const gs_opt_t *opt, long n, float *w, const float *g, float *state, long step)
-{
-    gs_status_t st;
-    const coef_t k = coefs(opt, n, g, step, &st);
-    if (st != GS_OK)
-        return st;
-    job_t j = {.opt = opt, .k = &k, .n = n, .w = w, .state = state, .g = g};
-    gs_eltwise_run(n, GS_ELTWISE_ALIGN, false, step_job, &j);
-    return GS_OK;
-}
-
-static void scale_job(void *ctx, long lo, long hi)
-{
-    const job_t *j = ctx;
-    const __m512 s = _mm512_set1_ps(j->scale);
-    float *g = j->g_out;
+    const __m512 s = _mm512_set1_ps(scale);
     long i = lo;
     for (; i + W <= hi; i += W)
         _mm512_storeu_ps(g + i, _mm512_mul_ps(_mm512_loadu_ps(g + i), s));
@@ -178,19 +124,7 @@ static void scale_job(void *ctx, long lo, long hi)
         _mm512_mask_storeu_ps(g + i, lanes(hi - i), _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes(hi - i), g + i), s));
 }
 
-gs_status_t gs_scale_avx512(long n, float *g, float scale)
-{
-    job_t j = {.g_out = g, .scale = scale};
-    gs_eltwise_run(n, GS_ELTWISE_ALIGN, false, scale_job, &j);
-    return GS_OK;
-}
-
 /* ---- Gaussian noise: Philox4x32-10 on 16 consecutive counters, one per lane ---- */
-
-#define PHILOX_M0 0xD2511F53u
-#define PHILOX_M1 0xCD9E8D57u
-#define PHILOX_W0 0x9E3779B9u
-#define PHILOX_W1 0xBB67AE85u
 
 /* High and low 32 bits of a * m per 32-bit lane: even lanes from one 32x32->64 multiply, odd lanes
  * from a second on the shifted operand. */
@@ -211,7 +145,7 @@ static void philox16(uint64_t seed, uint64_t stream, uint64_t b0, __m512i out[4]
     }
     __m512i c0 = _mm512_loadu_si512(lo32), c1 = _mm512_loadu_si512(hi32);
     __m512i c2 = _mm512_set1_epi32((int)(uint32_t)stream), c3 = _mm512_set1_epi32((int)(uint32_t)(stream >> 32));
-    const __m512i m0 = _mm512_set1_epi32((int)PHILOX_M0), m1 = _mm512_set1_epi32((int)PHILOX_M1);
+    const __m512i m0 = _mm512_set1_epi32((int)GS_PHILOX_M0), m1 = _mm512_set1_epi32((int)GS_PHILOX_M1);
     uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
     for (int round = 0; round < 10; round++) {
         __m512i hi0, lo0, hi1, lo1;
@@ -221,8 +155,8 @@ static void philox16(uint64_t seed, uint64_t stream, uint64_t b0, __m512i out[4]
         c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32((int)k1));
         c1 = lo1;
         c3 = lo0;
-        k0 += PHILOX_W0;
-        k1 += PHILOX_W1;
+        k0 += GS_PHILOX_W0;
+        k1 += GS_PHILOX_W1;
     }
     out[0] = c0, out[1] = c1, out[2] = c2, out[3] = c3;
 }
@@ -286,15 +220,18 @@ static void noise_range(float *g, float std, uint64_t seed, uint64_t stream, lon
     }
 }
 
-static void noise_job(void *ctx, long lo, long hi)
+#include "kernels/optim/optim_tpl.h"
+
+gs_status_t gs_opt_step_avx512(const gs_opt_t *opt, long n, float *w, const float *g, float *state, long step)
 {
-    const job_t *j = ctx;
-    noise_range(j->g_out, j->std, j->seed, j->stream, lo, hi);
+    return opt_step(opt, n, w, g, state, step);
 }
+
+gs_status_t gs_sumsq_avx512(long n, const float *g, double *out) { return sumsq(n, g, out); }
+
+gs_status_t gs_scale_avx512(long n, float *g, float s) { return scale(n, g, s); }
 
 gs_status_t gs_add_noise_avx512(long n, float *g, float std, uint64_t seed, uint64_t stream)
 {
-    job_t j = {.g_out = g, .std = std, .seed = seed, .stream = stream};
-    gs_eltwise_run(n, NOISE_BLOCK, true, noise_job, &j);
-    return GS_OK;
+    return add_noise(n, g, std, seed, stream);
 }

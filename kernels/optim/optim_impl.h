@@ -3,6 +3,7 @@
 #ifndef GS_OPTIM_IMPL_H
 #define GS_OPTIM_IMPL_H
 
+#include "core/rng.h"
 #include "kernels/optim/optim.h"
 
 /* Adam's bias-corrected step for step t >= 1 (PyTorch's form): w -= step_size * m / (sqrt(v) *
