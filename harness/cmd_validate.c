@@ -5,6 +5,7 @@
 
 #include "harness/cli.h"
 #include "harness/problem.h"
+#include "harness/validate_collect.h"
 #include "harness/validate_gemm.h"
 #include "harness/validate_ops.h"
 #include "harness/validate_record.h"
@@ -78,88 +79,35 @@ static int parse_options(int argc, char **argv, validate_opts_t *o, const char *
     return exit_code;
 }
 
-/* Appends `n` problems to the growing list; false when out of memory. */
-static bool append_problems(gs_gemm_problem_t **list, size_t *count, const gs_gemm_problem_t *add, size_t n)
+static gs_status_t gemm_parse(const char *s, void *out) { return gs_gemm_problem_parse(s, out); }
+static gs_status_t gemm_read(const char *path, void **list, size_t *count)
 {
-    gs_gemm_problem_t *grown = realloc(*list, (*count + n + 1) * sizeof *grown);
-    if (!grown)
-        return false;
-    memcpy(grown + *count, add, n * sizeof *grown);
-    *list = grown;
-    *count += n;
-    return true;
+    return gs_problem_read_file(&gs_gemm_problem_desc, path, list, count);
 }
-
-/* Problems from the command line, then from each shapes file; the built-in lists when neither
- * gives any. Prints the error and returns GS_EXIT_USAGE for a bad string or file. */
-static int collect_problems(char **operands, int noperands, const validate_opts_t *o, gs_gemm_problem_t **list,
-                            size_t *count)
+static gs_status_t gemm_defaults(void **list, size_t *count)
 {
-    *list = NULL;
-    *count = 0;
-    for (int i = 0; i < noperands; i++) {
-        gs_gemm_problem_t p;
-        if (gs_gemm_problem_parse(operands[i], &p) != GS_OK) {
-            fprintf(stderr, "gradscope validate: %s\n", gs_error_detail());
-            return GS_EXIT_USAGE;
-        }
-        if (!append_problems(list, count, &p, 1))
-            return GS_EXIT_FAIL;
-    }
-    for (int i = 0; i < o->nshapes; i++) {
-        gs_gemm_problem_t *file;
-        size_t n;
-        if (gs_gemm_problems_read(o->shapes[i], &file, &n) != GS_OK) {
-            fprintf(stderr, "gradscope validate: %s\n", gs_error_detail());
-            return GS_EXIT_USAGE;
-        }
-        bool ok = append_problems(list, count, file, n);
-        free(file);
-        if (!ok)
-            return GS_EXIT_FAIL;
-    }
-    if (*count == 0 && gs_gemm_problems_default(list, count) != GS_OK) {
-        fprintf(stderr, "gradscope validate: built-in problems: %s\n", gs_error_detail());
-        return GS_EXIT_FAIL;
-    }
-    return GS_EXIT_OK;
+    return gs_gemm_problems_default((gs_gemm_problem_t **)list, count);
 }
 
 /* The implementations to check: oneDNN itself with --impl onednn (against the oracle), the ISA
- * --isa forced, or every ISA this CPU runs. Returns how many. */
-static size_t choose_impls(const gs_cli_common_t *c, gs_gemm_impl_t impls[GS_ISA_COUNT])
+ * --isa forced, or every ISA this CPU runs. */
+static int check_gemm(const void *list, size_t count, const gs_validate_opts_t *o, gs_validate_summary_t *sum)
 {
-    if (c->impl == GS_IMPL_ONEDNN) {
-        impls[0] = (gs_gemm_impl_t){"onednn", gs_gemm_onednn};
-        return 1;
-    }
-    if (c->isa >= 0) {
-        impls[0] = (gs_gemm_impl_t){gs_isa_name((gs_isa_t)c->isa), gs_gemm_for_isa((gs_isa_t)c->isa)};
-        return 1;
-    }
+    gs_gemm_impl_t impls[GS_ISA_COUNT];
+    gs_isa_t isas[GS_ISA_COUNT];
     size_t n = 0;
-    for (int i = 0; i < GS_ISA_COUNT; i++)
-        if (gs_isa_supported((gs_isa_t)i))
-            impls[n++] = (gs_gemm_impl_t){gs_isa_name((gs_isa_t)i), gs_gemm_for_isa((gs_isa_t)i)};
-    return n;
+    if (o->common.impl == GS_IMPL_ONEDNN)
+        impls[n++] = (gs_gemm_impl_t){"onednn", gs_gemm_onednn};
+    else
+        for (int i = 0, ni = gs_validate_isas(&o->common, isas); i < ni; i++)
+            impls[n++] = (gs_gemm_impl_t){gs_isa_name(isas[i]), gs_gemm_for_isa(isas[i])};
+    return gs_validate_gemm(list, count, impls, n, (uint64_t)o->seed, stdout, sum);
 }
 
 int gs_validate_op_gemm(char **operands, int noperands, const validate_opts_t *o)
 {
-    gs_gemm_problem_t *problems;
-    size_t nproblems;
-    int rc = collect_problems(operands, noperands, o, &problems, &nproblems);
-    if (rc == GS_EXIT_OK)
-        rc = gs_cli_setup(&o->common);
-    if (rc == GS_EXIT_OK) {
-        gs_gemm_impl_t impls[GS_ISA_COUNT];
-        size_t nimpls = choose_impls(&o->common, impls);
-        gs_validate_summary_t sum = {.csv = o->csv};
-        int failed = gs_validate_gemm(problems, nproblems, impls, nimpls, (uint64_t)o->seed, stdout, &sum);
-        rc = failed ? GS_EXIT_FAIL : GS_EXIT_OK;
-    }
-    free(problems);
-    return rc;
+    static const gs_problem_io_t io = {sizeof(gs_gemm_problem_t), gemm_parse, gemm_read, gemm_defaults};
+    return gs_validate_run(&io, operands, noperands, o, check_gemm);
 }
 
 /* The ops `validate` knows; `all` runs each on its built-in problems (on `smoke` alone under

@@ -326,6 +326,31 @@ gs_status_t gs_problem_read_file(const gs_problem_desc_t *d, const char *path, v
     return GS_OK;
 }
 
+gs_status_t gs_problem_parse_lists(const gs_problem_desc_t *d, const char *const *const *lists, const size_t *counts,
+                                   int nlists, void **list, size_t *count)
+{
+    *list = NULL;
+    *count = 0;
+    size_t total = 0;
+    for (int l = 0; l < nlists; l++)
+        total += counts[l];
+    char *items = malloc((total ? total : 1) * d->size);
+    if (!items)
+        return gs_error(GS_ENOMEM, "%s problem list: out of memory", d->op);
+    size_t n = 0;
+    for (int l = 0; l < nlists; l++)
+        for (size_t i = 0; i < counts[l]; i++, n++) {
+            const gs_status_t st = gs_problem_parse(d, lists[l][i], items + n * d->size);
+            if (st != GS_OK) {
+                free(items);
+                return st;
+            }
+        }
+    *list = items;
+    *count = n;
+    return GS_OK;
+}
+
 /* ---- GEMM ---- */
 
 /* Sizes stay well inside what the validation can allocate (several copies of each matrix) and

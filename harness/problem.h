@@ -50,6 +50,11 @@ const char *gs_problem_format(const gs_problem_desc_t *d, const void *problem, c
  * lists no problem at all. */
 gs_status_t gs_problem_read_file(const gs_problem_desc_t *d, const char *path, void **list, size_t *count);
 
+/* Parses the concatenation of `nlists` lists of problem strings (list l: counts[l] strings) into a
+ * malloc'd array of `d->size`-byte problems (caller frees); the first bad string's error otherwise. */
+gs_status_t gs_problem_parse_lists(const gs_problem_desc_t *d, const char *const *const *lists, const size_t *counts,
+                                   int nlists, void **list, size_t *count);
+
 /* GEMM: C(m x n) = alpha * op(A)(m x k) * op(B)(k x n) + beta * C. `ldpad` extra elements are added to
  * each leading dimension (lda, ldb, ldc) to test strided access. */
 typedef struct {

@@ -86,19 +86,8 @@ gs_status_t gs_conv_problems_read(const char *path, gs_conv_problem_t **list, si
 gs_status_t gs_conv_problems_parse_list(const char *const *strings, size_t n, gs_conv_problem_t **list,
                                         size_t *count)
 {
-    *list = NULL;
-    *count = 0;
-    gs_conv_problem_t *items = malloc((n ? n : 1) * sizeof *items);
-    if (!items)
-        return gs_error(GS_ENOMEM, "conv problem list: out of memory");
-    for (size_t i = 0; i < n; i++) {
-        gs_status_t st = gs_conv_problem_parse(strings[i], &items[i]);
-        if (st != GS_OK) {
-            free(items);
-            return st;
-        }
-    }
+    void *items;
+    const gs_status_t st = gs_problem_parse_lists(&gs_conv_problem_desc, &strings, &n, 1, &items, count);
     *list = items;
-    *count = n;
-    return GS_OK;
+    return st;
 }

@@ -470,40 +470,34 @@ const size_t gs_bn_shapes_edge_count = sizeof gs_bn_shapes_edge / sizeof gs_bn_s
 
 /* ---- gradscope validate bn ---- */
 
-static size_t choose_impls(const gs_cli_common_t *c, gs_bn_impl_t impls[GS_ISA_COUNT])
+static gs_status_t bn_parse(const char *s, void *out) { return gs_problem_parse(&gs_bn_problem_desc, s, out); }
+static gs_status_t bn_read(const char *path, void **list, size_t *count)
 {
-    if (c->impl == GS_IMPL_ONEDNN) {
-        impls[0] = dnn_impl;
-        return 1;
-    }
-    if (c->isa >= 0) {
-        impls[0] = gs_bn_impl_for_isa((gs_isa_t)c->isa);
-        return 1;
-    }
+    return gs_problem_read_file(&gs_bn_problem_desc, path, list, count);
+}
+static gs_status_t bn_defaults(void **list, size_t *count)
+{
+    const char *const *const lists[] = {gs_bn_shapes_mlp, gs_bn_shapes_edge};
+    const size_t counts[] = {gs_bn_shapes_mlp_count, gs_bn_shapes_edge_count};
+    return gs_problem_parse_lists(&gs_bn_problem_desc, lists, counts, 2, list, count);
+}
+
+/* oneDNN itself with --impl onednn (against the oracle), else the native kernels of each ISA. */
+static int check(const void *list, size_t count, const gs_validate_opts_t *o, gs_validate_summary_t *sum)
+{
+    gs_bn_impl_t impls[GS_ISA_COUNT];
+    gs_isa_t isas[GS_ISA_COUNT];
     size_t n = 0;
-    for (int i = 0; i < GS_ISA_COUNT; i++)
-        if (gs_isa_supported((gs_isa_t)i))
-            impls[n++] = gs_bn_impl_for_isa((gs_isa_t)i);
-    return n;
+    if (o->common.impl == GS_IMPL_ONEDNN)
+        impls[n++] = dnn_impl;
+    else
+        for (int i = 0, ni = gs_validate_isas(&o->common, isas); i < ni; i++)
+            impls[n++] = gs_bn_impl_for_isa(isas[i]);
+    return gs_validate_bn(list, count, impls, n, (uint64_t)o->seed, stdout, sum);
 }
 
 int gs_validate_op_bn(char **operands, int noperands, const gs_validate_opts_t *o)
 {
-    const size_t ndef = gs_bn_shapes_mlp_count + gs_bn_shapes_edge_count;
-    const char *defaults[ndef];
-    memcpy(defaults, gs_bn_shapes_mlp, gs_bn_shapes_mlp_count * sizeof *defaults);
-    memcpy(defaults + gs_bn_shapes_mlp_count, gs_bn_shapes_edge, gs_bn_shapes_edge_count * sizeof *defaults);
-    void *list;
-    size_t n;
-    int rc = gs_validate_collect(&gs_bn_problem_desc, operands, noperands, o, defaults, ndef, &list, &n);
-    if (rc == GS_EXIT_OK)
-        rc = gs_cli_setup(&o->common);
-    if (rc == GS_EXIT_OK) {
-        gs_bn_impl_t impls[GS_ISA_COUNT];
-        const size_t nimpls = choose_impls(&o->common, impls);
-        gs_validate_summary_t sum = {.csv = o->csv};
-        rc = gs_validate_bn(list, n, impls, nimpls, (uint64_t)o->seed, stdout, &sum) ? GS_EXIT_FAIL : GS_EXIT_OK;
-    }
-    free(list);
-    return rc;
+    static const gs_problem_io_t io = {sizeof(gs_bn_problem_t), bn_parse, bn_read, bn_defaults};
+    return gs_validate_run(&io, operands, noperands, o, check);
 }

@@ -1,6 +1,8 @@
-/* Problem lists from command-line strings, shape files or built-in defaults, for any op. */
+/* Problem lists from command-line strings, shape files or built-in defaults, and the run every
+ * op's validation shares. */
 #include "harness/validate_collect.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,64 +10,92 @@
 #include "harness/cli.h"
 
 /* Appends n problems of `size` bytes; false when out of memory. */
-static bool append(char **list, size_t *count, const void *add, size_t n, size_t size)
+static bool append(void **list, size_t *count, size_t size, const void *items, size_t n)
 {
     char *grown = realloc(*list, (*count + n + 1) * size);
     if (!grown)
         return false;
-    memcpy(grown + *count * size, add, n * size);
+    memcpy(grown + *count * size, items, n * size);
     *list = grown;
     *count += n;
     return true;
 }
 
-static int usage_error(const char *op)
+static int usage_error(void)
 {
-    fprintf(stderr, "gradscope validate %s: %s\n", op, gs_error_detail());
+    fprintf(stderr, "gradscope validate: %s\n", gs_error_detail());
     return GS_EXIT_USAGE;
 }
 
-static int parse_strings(const gs_problem_desc_t *d, char *const *strings, size_t n, char **list, size_t *count)
+static int collect(const gs_problem_io_t *io, char **operands, int noperands, const gs_validate_opts_t *o,
+                   void **list, size_t *count)
 {
-    char *p = malloc(d->size);
-    if (!p)
+    char *item = malloc(io->size);
+    if (!item)
         return GS_EXIT_FAIL;
     int rc = GS_EXIT_OK;
-    for (size_t i = 0; i < n && rc == GS_EXIT_OK; i++) {
-        if (gs_problem_parse(d, strings[i], p) != GS_OK)
-            rc = usage_error(d->op);
-        else if (!append(list, count, p, 1, d->size))
+    for (int i = 0; i < noperands && rc == GS_EXIT_OK; i++) {
+        if (io->parse(operands[i], item) != GS_OK)
+            rc = usage_error();
+        else if (!append(list, count, io->size, item, 1))
             rc = GS_EXIT_FAIL;
     }
-    free(p);
-    return rc;
-}
-
-int gs_validate_collect(const gs_problem_desc_t *d, char **operands, int noperands, const gs_validate_opts_t *o,
-                        const char *const *defaults, size_t ndefaults, void **list, size_t *count)
-{
-    char *items = NULL;
-    size_t n = 0;
-    int rc = parse_strings(d, operands, (size_t)noperands, &items, &n);
+    free(item);
     for (int i = 0; i < o->nshapes && rc == GS_EXIT_OK; i++) {
         void *file;
-        size_t nfile;
-        if (gs_problem_read_file(d, o->shapes[i], &file, &nfile) != GS_OK) {
-            rc = usage_error(d->op);
-            break;
-        }
-        if (!append(&items, &n, file, nfile, d->size))
+        size_t n;
+        if (io->read(o->shapes[i], &file, &n) != GS_OK)
+            return usage_error();
+        if (!append(list, count, io->size, file, n))
             rc = GS_EXIT_FAIL;
         free(file);
     }
-    if (rc == GS_EXIT_OK && n == 0)
-        rc = parse_strings(d, (char *const *)defaults, ndefaults, &items, &n);
-    if (rc != GS_EXIT_OK) {
-        free(items);
-        items = NULL;
-        n = 0;
+    if (rc == GS_EXIT_OK && *count == 0 && io->defaults(list, count) != GS_OK) {
+        fprintf(stderr, "gradscope validate: built-in problems: %s\n", gs_error_detail());
+        rc = GS_EXIT_FAIL;
     }
-    *list = items;
-    *count = n;
+    return rc;
+}
+
+int gs_validate_collect(const gs_problem_io_t *io, char **operands, int noperands, const gs_validate_opts_t *o,
+                        void **list, size_t *count)
+{
+    *list = NULL;
+    *count = 0;
+    const int rc = collect(io, operands, noperands, o, list, count);
+    if (rc != GS_EXIT_OK) {
+        free(*list);
+        *list = NULL;
+        *count = 0;
+    }
+    return rc;
+}
+
+int gs_validate_isas(const gs_cli_common_t *c, gs_isa_t isas[GS_ISA_COUNT])
+{
+    if (c->isa >= 0) {
+        isas[0] = (gs_isa_t)c->isa;
+        return 1;
+    }
+    int n = 0;
+    for (int i = 0; i < GS_ISA_COUNT; i++)
+        if (gs_isa_supported((gs_isa_t)i))
+            isas[n++] = (gs_isa_t)i;
+    return n;
+}
+
+int gs_validate_run(const gs_problem_io_t *io, char **operands, int noperands, const gs_validate_opts_t *o,
+                    gs_validate_check_fn *check)
+{
+    void *list;
+    size_t count;
+    int rc = gs_validate_collect(io, operands, noperands, o, &list, &count);
+    if (rc == GS_EXIT_OK)
+        rc = gs_cli_setup(&o->common);
+    if (rc == GS_EXIT_OK) {
+        gs_validate_summary_t sum = {.csv = o->csv};
+        rc = check(list, count, o, &sum) ? GS_EXIT_FAIL : GS_EXIT_OK;
+    }
+    free(list);
     return rc;
 }

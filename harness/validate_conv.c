@@ -600,14 +600,11 @@ const size_t gs_conv_shapes_edge_count = sizeof gs_conv_shapes_edge / sizeof gs_
 
 gs_status_t gs_conv_problems_default(gs_conv_problem_t **list, size_t *count)
 {
-    const size_t n = gs_conv_shapes_lenet_count + 1 + gs_conv_shapes_edge_count;
-    const char **all = malloc(n * sizeof *all);
-    if (!all)
-        return gs_error(GS_ENOMEM, "conv problem list: out of memory");
-    memcpy(all, gs_conv_shapes_lenet, gs_conv_shapes_lenet_count * sizeof *all);
-    all[gs_conv_shapes_lenet_count] = gs_conv_shape_resnet;
-    memcpy(all + gs_conv_shapes_lenet_count + 1, gs_conv_shapes_edge, gs_conv_shapes_edge_count * sizeof *all);
-    gs_status_t st = gs_conv_problems_parse_list(all, n, list, count);
-    free(all);
+    const char *const resnet[] = {gs_conv_shape_resnet};
+    const char *const *const lists[] = {gs_conv_shapes_lenet, resnet, gs_conv_shapes_edge};
+    const size_t counts[] = {gs_conv_shapes_lenet_count, 1, gs_conv_shapes_edge_count};
+    void *items;
+    const gs_status_t st = gs_problem_parse_lists(&gs_conv_problem_desc, lists, counts, 3, &items, count);
+    *list = items;
     return st;
 }

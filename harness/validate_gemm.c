@@ -500,32 +500,18 @@ const size_t gs_gemm_shapes_edge_count = sizeof gs_gemm_shapes_edge / sizeof gs_
 gs_status_t gs_gemm_problems_parse_list(const char *const *strings, size_t n, gs_gemm_problem_t **list,
                                         size_t *count)
 {
-    *list = NULL;
-    *count = 0;
-    gs_gemm_problem_t *items = malloc((n ? n : 1) * sizeof *items);
-    if (!items)
-        return gs_error(GS_ENOMEM, "problem list: out of memory");
-    for (size_t i = 0; i < n; i++) {
-        gs_status_t st = gs_gemm_problem_parse(strings[i], &items[i]);
-        if (st != GS_OK) {
-            free(items);
-            return st;
-        }
-    }
+    void *items;
+    const gs_status_t st = gs_problem_parse_lists(&gs_gemm_problem_desc, &strings, &n, 1, &items, count);
     *list = items;
-    *count = n;
-    return GS_OK;
+    return st;
 }
 
 gs_status_t gs_gemm_problems_default(gs_gemm_problem_t **list, size_t *count)
 {
-    const size_t n = gs_gemm_shapes_mlp_count + gs_gemm_shapes_edge_count;
-    const char **all = malloc(n * sizeof *all);
-    if (!all)
-        return gs_error(GS_ENOMEM, "problem list: out of memory");
-    memcpy(all, gs_gemm_shapes_mlp, gs_gemm_shapes_mlp_count * sizeof *all);
-    memcpy(all + gs_gemm_shapes_mlp_count, gs_gemm_shapes_edge, gs_gemm_shapes_edge_count * sizeof *all);
-    gs_status_t st = gs_gemm_problems_parse_list(all, n, list, count);
-    free(all);
+    const char *const *const lists[] = {gs_gemm_shapes_mlp, gs_gemm_shapes_edge};
+    const size_t counts[] = {gs_gemm_shapes_mlp_count, gs_gemm_shapes_edge_count};
+    void *items;
+    const gs_status_t st = gs_problem_parse_lists(&gs_gemm_problem_desc, lists, counts, 2, &items, count);
+    *list = items;
     return st;
 }
