@@ -11,6 +11,7 @@
 #include "kernels/softmax_ce/softmax_ce_rows.h"
 
 #define W 8
+#define NARROW_MAX (2 * W) /* classes of a block row or a narrow row */
 
 static inline __m256i lanes(long rem)
 {
@@ -291,7 +292,7 @@ static void block_store(float *dx, long c, __m256 *g)
     }
 }
 
-static void ce_block8(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t *r, float *terms)
+static void ce_block(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t *r, float *terms)
 {
     const long c = job->c;
     block_t b;
@@ -308,7 +309,7 @@ static void ce_block8(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t *r
     block_store(job->dx + i0 * c, c, b.col);
 }
 
-static void mse_block8(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t *r, float *terms)
+static void mse_block(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t *r, float *terms)
 {
     const long c = job->c;
     block_t b;
@@ -331,68 +332,16 @@ static void mse_block8(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t *
     block_store(job->dx + i0 * c, c, d);
 }
 
-/* Rows [r0, r1): full blocks of 8 rows of at most 16 classes one row per lane, the rest one row per
- * pair of vectors; the loss terms are tallied in row order either way. */
-static void ce_rows(const gs_softmax_rows_t *job, long r0, long r1, double *loss, long *hits)
-{
-    gs_softmax_row_t r[W];
-    float terms[W];
-    const long c = job->c;
-    const bool blocks = c >= 2 && c <= 2 * W;
-    for (long i0 = r0; i0 < r1; i0 += W) {
-        const int nb = (int)(r1 - i0 < W ? r1 - i0 : W);
-        if (blocks && nb == W) {
-            ce_block8(job, i0, r, terms);
-        } else {
-            for (int b = 0; b < nb; b++) {
-                const long i = i0 + b;
-                float *dx = job->dx ? job->dx + i * c : NULL;
-                if (c <= 2 * W)
-                    ce_row_narrow(job->x + i * c, c, job->y[i], job->inv_n, dx, &r[b]);
-                else
-                    ce_row_wide(job->x + i * c, c, job->y[i], job->inv_n, dx, &r[b]);
-            }
-            ce_block_loss(r, nb, terms);
-        }
-        gs_softmax_rows_tally(r, terms, nb, job->y + i0, loss, hits);
-    }
-}
-
-static void mse_rows(const gs_softmax_rows_t *job, long r0, long r1, double *loss, long *hits)
-{
-    gs_softmax_row_t r[W];
-    float terms[W];
-    const long c = job->c;
-    const bool blocks = c >= 2 && c <= 2 * W;
-    for (long i0 = r0; i0 < r1; i0 += W) {
-        const int nb = (int)(r1 - i0 < W ? r1 - i0 : W);
-        if (blocks && nb == W) {
-            mse_block8(job, i0, r, terms);
-        } else {
-            for (int b = 0; b < nb; b++) {
-                const long i = i0 + b;
-                float *dx = job->dx ? job->dx + i * c : NULL;
-                if (c <= 2 * W)
-                    mse_row_narrow(job->x + i * c, c, job->y[i], job->scale2, dx, &r[b]);
-                else
-                    mse_row_wide(job->x + i * c, c, job->y[i], job->scale2, dx, &r[b]);
-                terms[b] = r[b].sq;
-            }
-        }
-        gs_softmax_rows_tally(r, terms, nb, job->y + i0, loss, hits);
-    }
-}
+#include "kernels/softmax_ce/softmax_ce_tpl.h"
 
 gs_status_t gs_softmax_ce_avx2(long n, long classes, const float *logits, const int32_t *labels, float *loss,
                                long *correct, float *dlogits)
 {
-    const gs_softmax_rows_t job = gs_softmax_rows_job(n, classes, logits, labels, dlogits);
-    return gs_softmax_rows_run(&job, ce_rows, 0, loss, correct);
+    return softmax_ce(n, classes, logits, labels, loss, correct, dlogits);
 }
 
 gs_status_t gs_softmax_mse_avx2(long n, long classes, const float *logits, const int32_t *labels, float *loss,
                                 long *correct, float *dlogits)
 {
-    const gs_softmax_rows_t job = gs_softmax_rows_job(n, classes, logits, labels, dlogits);
-    return gs_softmax_rows_run(&job, mse_rows, 1, loss, correct);
+    return softmax_mse(n, classes, logits, labels, loss, correct, dlogits);
 }

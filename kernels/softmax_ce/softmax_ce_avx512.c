@@ -13,6 +13,7 @@
 #include "kernels/softmax_ce/softmax_ce_rows.h"
 
 #define W 16
+#define NARROW_MAX W /* classes of a block row or a narrow row */
 
 static inline __mmask16 lanes(long rem) { return rem >= W ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1u); }
 static inline __m512 neg_inf(void) { return _mm512_set1_ps(-GS_VMATH_INF); }
@@ -246,7 +247,7 @@ static void block_store(float *dx, long c, __m512 *g)
     }
 }
 
-static void ce_block16(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t *r, float *terms)
+static void ce_block(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t *r, float *terms)
 {
     const long c = job->c;
     block_t b;
@@ -263,7 +264,7 @@ static void ce_block16(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t *
     block_store(job->dx + i0 * c, c, b.col);
 }
 
-static void mse_block16(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t *r, float *terms)
+static void mse_block(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t *r, float *terms)
 {
     const long c = job->c;
     block_t b;
@@ -286,68 +287,16 @@ static void mse_block16(const gs_softmax_rows_t *job, long i0, gs_softmax_row_t 
     block_store(job->dx + i0 * c, c, d);
 }
 
-/* Rows [r0, r1): full blocks of 16 rows of at most 16 classes one row per lane, the rest one row
- * per vector; the loss terms are tallied in row order either way. */
-static void ce_rows(const gs_softmax_rows_t *job, long r0, long r1, double *loss, long *hits)
-{
-    gs_softmax_row_t r[W];
-    float terms[W];
-    const long c = job->c;
-    const bool blocks = c >= 2 && c <= W;
-    for (long i0 = r0; i0 < r1; i0 += W) {
-        const int nb = (int)(r1 - i0 < W ? r1 - i0 : W);
-        if (blocks && nb == W) {
-            ce_block16(job, i0, r, terms);
-        } else {
-            for (int b = 0; b < nb; b++) {
-                const long i = i0 + b;
-                float *dx = job->dx ? job->dx + i * c : NULL;
-                if (c <= W)
-                    ce_row_narrow(job->x + i * c, c, job->y[i], job->inv_n, dx, &r[b]);
-                else
-                    ce_row_wide(job->x + i * c, c, job->y[i], job->inv_n, dx, &r[b]);
-            }
-            ce_block_loss(r, nb, terms);
-        }
-        gs_softmax_rows_tally(r, terms, nb, job->y + i0, loss, hits);
-    }
-}
-
-static void mse_rows(const gs_softmax_rows_t *job, long r0, long r1, double *loss, long *hits)
-{
-    gs_softmax_row_t r[W];
-    float terms[W];
-    const long c = job->c;
-    const bool blocks = c >= 2 && c <= W;
-    for (long i0 = r0; i0 < r1; i0 += W) {
-        const int nb = (int)(r1 - i0 < W ? r1 - i0 : W);
-        if (blocks && nb == W) {
-            mse_block16(job, i0, r, terms);
-        } else {
-            for (int b = 0; b < nb; b++) {
-                const long i = i0 + b;
-                float *dx = job->dx ? job->dx + i * c : NULL;
-                if (c <= W)
-                    mse_row_narrow(job->x + i * c, c, job->y[i], job->scale2, dx, &r[b]);
-                else
-                    mse_row_wide(job->x + i * c, c, job->y[i], job->scale2, dx, &r[b]);
-                terms[b] = r[b].sq;
-            }
-        }
-        gs_softmax_rows_tally(r, terms, nb, job->y + i0, loss, hits);
-    }
-}
+#include "kernels/softmax_ce/softmax_ce_tpl.h"
 
 gs_status_t gs_softmax_ce_avx512(long n, long classes, const float *logits, const int32_t *labels, float *loss,
                                  long *correct, float *dlogits)
 {
-    const gs_softmax_rows_t job = gs_softmax_rows_job(n, classes, logits, labels, dlogits);
-    return gs_softmax_rows_run(&job, ce_rows, 0, loss, correct);
+    return softmax_ce(n, classes, logits, labels, loss, correct, dlogits);
 }
 
 gs_status_t gs_softmax_mse_avx512(long n, long classes, const float *logits, const int32_t *labels, float *loss,
                                   long *correct, float *dlogits)
 {
-    const gs_softmax_rows_t job = gs_softmax_rows_job(n, classes, logits, labels, dlogits);
-    return gs_softmax_rows_run(&job, mse_rows, 1, loss, correct);
+    return softmax_mse(n, classes, logits, labels, loss, correct, dlogits);
 }
