@@ -79,11 +79,6 @@ static int parse_options(int argc, char **argv, validate_opts_t *o, const char *
     return exit_code;
 }
 
-static gs_status_t gemm_parse(const char *s, void *out) { return gs_gemm_problem_parse(s, out); }
-static gs_status_t gemm_read(const char *path, void **list, size_t *count)
-{
-    return gs_problem_read_file(&gs_gemm_problem_desc, path, list, count);
-}
 static gs_status_t gemm_defaults(void **list, size_t *count)
 {
     return gs_gemm_problems_default((gs_gemm_problem_t **)list, count);
@@ -106,7 +101,7 @@ static int check_gemm(const void *list, size_t count, const gs_validate_opts_t *
 
 int gs_validate_op_gemm(char **operands, int noperands, const validate_opts_t *o)
 {
-    static const gs_problem_io_t io = {sizeof(gs_gemm_problem_t), gemm_parse, gemm_read, gemm_defaults};
+    static const gs_problem_io_t io = {sizeof(gs_gemm_problem_t), &gs_gemm_problem_desc, NULL, NULL, gemm_defaults};
     return gs_validate_run(&io, operands, noperands, o, check_gemm);
 }
 

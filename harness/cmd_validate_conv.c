@@ -7,11 +7,6 @@
 #include "harness/validate_conv.h"
 #include "harness/validate_ops.h"
 
-static gs_status_t conv_parse(const char *s, void *out) { return gs_conv_problem_parse(s, out); }
-static gs_status_t conv_read(const char *path, void **list, size_t *count)
-{
-    return gs_problem_read_file(&gs_conv_problem_desc, path, list, count);
-}
 static gs_status_t conv_defaults(void **list, size_t *count)
 {
     return gs_conv_problems_default((gs_conv_problem_t **)list, count);
@@ -40,6 +35,6 @@ static int check(const void *list, size_t count, const gs_validate_opts_t *o, gs
 
 int gs_validate_op_conv(char **operands, int noperands, const gs_validate_opts_t *o)
 {
-    static const gs_problem_io_t io = {sizeof(gs_conv_problem_t), conv_parse, conv_read, conv_defaults};
+    static const gs_problem_io_t io = {sizeof(gs_conv_problem_t), &gs_conv_problem_desc, NULL, NULL, conv_defaults};
     return gs_validate_run(&io, operands, noperands, o, check);
 }

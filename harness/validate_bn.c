@@ -470,11 +470,6 @@ const size_t gs_bn_shapes_edge_count = sizeof gs_bn_shapes_edge / sizeof gs_bn_s
 
 /* ---- gradscope validate bn ---- */
 
-static gs_status_t bn_parse(const char *s, void *out) { return gs_problem_parse(&gs_bn_problem_desc, s, out); }
-static gs_status_t bn_read(const char *path, void **list, size_t *count)
-{
-    return gs_problem_read_file(&gs_bn_problem_desc, path, list, count);
-}
 static gs_status_t bn_defaults(void **list, size_t *count)
 {
     const char *const *const lists[] = {gs_bn_shapes_mlp, gs_bn_shapes_edge};
@@ -498,6 +493,6 @@ static int check(const void *list, size_t count, const gs_validate_opts_t *o, gs
 
 int gs_validate_op_bn(char **operands, int noperands, const gs_validate_opts_t *o)
 {
-    static const gs_problem_io_t io = {sizeof(gs_bn_problem_t), bn_parse, bn_read, bn_defaults};
+    static const gs_problem_io_t io = {sizeof(gs_bn_problem_t), &gs_bn_problem_desc, NULL, NULL, bn_defaults};
     return gs_validate_run(&io, operands, noperands, o, check);
 }

@@ -27,6 +27,16 @@ static int usage_error(void)
     return GS_EXIT_USAGE;
 }
 
+static gs_status_t parse(const gs_problem_io_t *io, const char *s, void *out)
+{
+    return io->desc ? gs_problem_parse(io->desc, s, out) : io->parse(s, out);
+}
+
+static gs_status_t read_file(const gs_problem_io_t *io, const char *path, void **list, size_t *count)
+{
+    return io->desc ? gs_problem_read_file(io->desc, path, list, count) : io->read(path, list, count);
+}
+
 static int collect(const gs_problem_io_t *io, char **operands, int noperands, const gs_validate_opts_t *o,
                    void **list, size_t *count)
 {
@@ -35,7 +45,7 @@ static int collect(const gs_problem_io_t *io, char **operands, int noperands, co
         return GS_EXIT_FAIL;
     int rc = GS_EXIT_OK;
     for (int i = 0; i < noperands && rc == GS_EXIT_OK; i++) {
-        if (io->parse(operands[i], item) != GS_OK)
+        if (parse(io, operands[i], item) != GS_OK)
             rc = usage_error();
         else if (!append(list, count, io->size, item, 1))
             rc = GS_EXIT_FAIL;
@@ -44,7 +54,7 @@ static int collect(const gs_problem_io_t *io, char **operands, int noperands, co
     for (int i = 0; i < o->nshapes && rc == GS_EXIT_OK; i++) {
         void *file;
         size_t n;
-        if (io->read(o->shapes[i], &file, &n) != GS_OK)
+        if (read_file(io, o->shapes[i], &file, &n) != GS_OK)
             return usage_error();
         if (!append(list, count, io->size, file, n))
             rc = GS_EXIT_FAIL;

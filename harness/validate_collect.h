@@ -6,12 +6,16 @@
 #include <stddef.h>
 
 #include "core/cpu.h"
+#include "harness/problem.h"
 #include "harness/validate_ops.h"
 #include "harness/validate_record.h"
 
-/* How one op reads its problems; the list functions fill a malloc'd array of `size`-byte items. */
+/* How one op reads its problems: through its problem-string table `desc` (gs_problem_parse and
+ * gs_problem_read_file), or, where it has none (NULL), its own parse and read; the list functions
+ * fill a malloc'd array of `size`-byte items. */
 typedef struct {
     size_t size;
+    const gs_problem_desc_t *desc;
     gs_status_t (*parse)(const char *s, void *out);
     gs_status_t (*read)(const char *path, void **list, size_t *count);
     gs_status_t (*defaults)(void **list, size_t *count);

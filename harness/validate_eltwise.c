@@ -50,17 +50,12 @@ static int check_act(const void *list, size_t count, const gs_validate_opts_t *o
 
 int gs_validate_op_act(char **operands, int noperands, const gs_validate_opts_t *o)
 {
-    static const gs_problem_io_t io = {sizeof(gs_act_problem_t), act_parse, act_read, act_defaults};
+    static const gs_problem_io_t io = {sizeof(gs_act_problem_t), NULL, act_parse, act_read, act_defaults};
     return gs_validate_run(&io, operands, noperands, o, check_act);
 }
 
 /* ---- softmax cross-entropy ---- */
 
-static gs_status_t softmax_ce_parse(const char *s, void *out) { return gs_softmax_ce_problem_parse(s, out); }
-static gs_status_t softmax_ce_read(const char *path, void **list, size_t *count)
-{
-    return gs_softmax_ce_problems_read(path, (gs_softmax_ce_problem_t **)list, count);
-}
 static gs_status_t softmax_ce_defaults(void **list, size_t *count)
 {
     return gs_softmax_ce_problems_default((gs_softmax_ce_problem_t **)list, count);
@@ -81,7 +76,7 @@ static int check_softmax_ce(const void *list, size_t count, const gs_validate_op
 
 int gs_validate_op_softmax_ce(char **operands, int noperands, const gs_validate_opts_t *o)
 {
-    static const gs_problem_io_t io = {sizeof(gs_softmax_ce_problem_t), softmax_ce_parse, softmax_ce_read,
+    static const gs_problem_io_t io = {sizeof(gs_softmax_ce_problem_t), &gs_softmax_ce_problem_desc, NULL, NULL,
                                        softmax_ce_defaults};
     return gs_validate_run(&io, operands, noperands, o, check_softmax_ce);
 }
@@ -112,6 +107,6 @@ static int check_optim(const void *list, size_t count, const gs_validate_opts_t 
 
 int gs_validate_op_optim(char **operands, int noperands, const gs_validate_opts_t *o)
 {
-    static const gs_problem_io_t io = {sizeof(gs_optim_problem_t), optim_parse, optim_read, optim_defaults};
+    static const gs_problem_io_t io = {sizeof(gs_optim_problem_t), NULL, optim_parse, optim_read, optim_defaults};
     return gs_validate_run(&io, operands, noperands, o, check_optim);
 }

@@ -390,11 +390,6 @@ const size_t gs_pool_shapes_edge_count = sizeof gs_pool_shapes_edge / sizeof gs_
 
 /* ---- gradscope validate pool ---- */
 
-static gs_status_t pool_parse(const char *s, void *out) { return gs_problem_parse(&gs_pool_problem_desc, s, out); }
-static gs_status_t pool_read(const char *path, void **list, size_t *count)
-{
-    return gs_problem_read_file(&gs_pool_problem_desc, path, list, count);
-}
 static gs_status_t pool_defaults(void **list, size_t *count)
 {
     const char *const *const lists[] = {gs_pool_shapes_lenet, gs_pool_shapes_edge};
@@ -418,6 +413,6 @@ static int check(const void *list, size_t count, const gs_validate_opts_t *o, gs
 
 int gs_validate_op_pool(char **operands, int noperands, const gs_validate_opts_t *o)
 {
-    static const gs_problem_io_t io = {sizeof(gs_pool_problem_t), pool_parse, pool_read, pool_defaults};
+    static const gs_problem_io_t io = {sizeof(gs_pool_problem_t), &gs_pool_problem_desc, NULL, NULL, pool_defaults};
     return gs_validate_run(&io, operands, noperands, o, check);
 }
