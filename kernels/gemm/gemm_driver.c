@@ -167,21 +167,23 @@ static long busiest(const gemm_ctx_t *x, int nt, bool by_rows)
 }
 
 /* Splits the threads into a tm x tn grid over the MR x NR tiles of C so the busiest thread has about
- * the fewest tiles, and says whether they share B.
- * Splitting only N (tm = 1) is preferred while it costs at most 1/8 more tiles on the busiest
- * thread and, where A is packed, each thread still reuses its packed A block over at least 8 B
- * panels (every thread packs the same A block): each thread then owns its B panels, packed by its
- * first tiles as they read them, with no barriers at all. Otherwise threads split M and share one
- * packed B panel, packed in a separate pass between two barriers per k block: with 2 threads on
- * 1024^3 and 2048^3 that was 0.89-0.93x oneDNN (5% of the time waiting at barriers, 5% packing B)
- * against 0.95-1.03x splitting N.
- * Where a copy of B per thread is cheap (untransposed, so packed by the first tile over it or read
- * in place, and either read in place or within half of L2), threads may as well each keep their
- * own and split M instead: when that leaves the busiest thread less work (n = 784 is 24.5 panels,
- * 64 or 256 rows are whole tiles), or as much and op(A) outgrows half of L2, so each thread reads
- * only its rows of A rather than all of it (2 threads, side by side: m784n128k256ta1tb0
- * 0.96x -> 0.98-0.99x oneDNN, m256n784k128ta0tb0 0.99x -> 1.01x, m64n784k128ta0tb0 0.99x ->
- * 1.0x; with k = 64, A fits and splitting M only duplicated B's packing: 1.5% slower). */
+ * the fewest tiles, and says whether they share B. Three ways, none with barriers but the last:
+ * - split N (tm = 1): each thread owns its B panels, packed by its first tiles as they read them;
+ *   where A is packed every thread packs all of it, in a separate pass;
+ * - split M with a private copy of B per thread (tn = 1): where B is untransposed, its packing is
+ *   fused into the first tile over each panel (two stores per k step beside 16 FMAs), so copying
+ *   all of it costs each thread little;
+ * - split M sharing the packed B panels, packed in a separate pass between two barriers per k
+ *   block: the fallback for transposed B. On this shared 2-core VM every barrier waits for the
+ *   slower core: 1024^3 and 2048^3 ran at 0.89-0.93x oneDNN this way (5% waiting, 5% packing B).
+ * Untransposed B splits M unless N is as balanced and A costs nothing to duplicate (read in place,
+ * n <= 256 or A within a quarter of L2); then N, unless splitting M leaves the busiest thread less
+ * work (n = 784 is 24.5 panels, 64 or 256 rows are whole tiles) or as much while op(A) outgrows
+ * half of L2 and B is cheap to copy (read in place or within half of L2), so each thread reads only
+ * its rows of A. 2 threads, side by side against oneDNN: splitting M with private B took
+ * m384n384k384 0.94 -> 0.96x, m600n600k600 0.93-0.94 -> 0.98x, 1024^3 unchanged (0.98x),
+ * m784n128k256ta1tb0 0.96 -> 0.98-0.99x, m256n784k128ta0tb0 0.99 -> 1.01x; with k = 64 and A in
+ * place it only duplicated B's packing (m784n128k64ta1tb0 1.5% slower), so that stays N. */
 static void thread_grid(gemm_ctx_t *x)
 {
     const int nt = x->nt;
@@ -199,21 +201,30 @@ static void thread_grid(gemm_ctx_t *x)
     x->shared_b = x->tm > 1;
     const long panels_per_thread = (x->ntiles + nt - 1) / nt;
     const bool a_reused = x->direct_a || panels_per_thread >= 8;
-    if (!a_reused || 8 * x->mtiles * panels_per_thread > 9 * best)
-        return;
-    x->tm = 1;
-    x->tn = nt;
-    x->shared_b = false;
-    const gs_topo_t *t = gs_topo();
-    const double half_l2 = (double)t->l2_bytes / t->cores_per_l2 / 2;
-    const double a_bytes = 4.0 * (double)x->m * (double)x->k, b_bytes = 4.0 * (double)x->k * (double)x->n;
-    const bool b_cheap = !x->transb && (x->direct_b || b_bytes <= half_l2);
-    if (!b_cheap || nt == 1 || x->mtiles < nt)
+    const bool n_ok = a_reused && 8 * x->mtiles * panels_per_thread <= 9 * best;
+    if (n_ok) {
+        x->tm = 1;
+        x->tn = nt;
+        x->shared_b = false;
+    }
+    const long rows_load = (x->mtiles + nt - 1) / nt * x->ntiles;
+    if (x->transb || nt == 1 || x->mtiles < nt || 8 * rows_load > 9 * best)
         return;
     const long by_cols = busiest(x, nt, false), by_rows = busiest(x, nt, true);
-    if (by_rows < by_cols || (by_rows == by_cols && a_bytes > half_l2)) {
+    bool rows;
+    if (!n_ok || !x->direct_a) {
+        rows = !n_ok || by_rows <= by_cols;
+    } else {
+        const gs_topo_t *t = gs_topo();
+        const double half_l2 = (double)t->l2_bytes / t->cores_per_l2 / 2;
+        const double a_bytes = 4.0 * (double)x->m * (double)x->k, b_bytes = 4.0 * (double)x->k * (double)x->n;
+        const bool b_cheap = x->direct_b || b_bytes <= half_l2;
+        rows = b_cheap && (by_rows < by_cols || (by_rows == by_cols && a_bytes > half_l2));
+    }
+    if (rows) {
         x->tm = nt;
         x->tn = 1;
+        x->shared_b = false;
     }
 }
 
