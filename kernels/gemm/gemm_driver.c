@@ -176,12 +176,14 @@ static long busiest(const gemm_ctx_t *x, int nt, bool by_rows)
  * - split M sharing the packed B panels, packed in a separate pass between two barriers per k
  *   block: the fallback for transposed B. On this shared 2-core VM every barrier waits for the
  *   slower core: 1024^3 and 2048^3 ran at 0.89-0.93x oneDNN this way (5% waiting, 5% packing B).
- * Untransposed B splits M unless N is as balanced and A costs nothing to duplicate (read in place,
- * n <= 256 or A within a quarter of L2); then N, unless splitting M leaves the busiest thread less
- * work (n = 784 is 24.5 panels, 64 or 256 rows are whole tiles) or as much while op(A) outgrows
- * half of L2 and B is cheap to copy (read in place or within half of L2), so each thread reads only
- * its rows of A. 2 threads, side by side against oneDNN: splitting M with private B took
- * m384n384k384 0.94 -> 0.96x, m600n600k600 0.93-0.94 -> 0.98x, 1024^3 unchanged (0.98x),
+ * Untransposed B splits M (private B) where N cannot be split evenly enough, or where splitting M
+ * leaves the busiest thread less work (n = 600 or 784 end in a partial panel, 64 or 256 rows are
+ * whole tiles); as balanced, N stays: copying B by the first tile over each panel reads B in place
+ * down its columns, which on 1024^3 and 2048^3 cost more than every thread packing all of A
+ * row-wise (0.95-0.96x vs 0.97-1.0x oneDNN). With A read in place, splitting M also wins at equal
+ * balance where op(A) outgrows half of L2 and B is cheap to copy (read in place or within half of
+ * L2), so each thread reads only its rows of A. 2 threads, side by side against oneDNN: private-B
+ * M split took m384n384k384 0.94 -> 0.96x (from shared B), m600n600k600 0.93-0.94 -> 0.98x,
  * m784n128k256ta1tb0 0.96 -> 0.98-0.99x, m256n784k128ta0tb0 0.99 -> 1.01x; with k = 64 and A in
  * place it only duplicated B's packing (m784n128k64ta1tb0 1.5% slower), so that stays N. */
 static void thread_grid(gemm_ctx_t *x)
@@ -213,7 +215,7 @@ static void thread_grid(gemm_ctx_t *x)
     const long by_cols = busiest(x, nt, false), by_rows = busiest(x, nt, true);
     bool rows;
     if (!n_ok || !x->direct_a) {
-        rows = !n_ok || by_rows <= by_cols;
+        rows = !n_ok || by_rows < by_cols;
     } else {
         const gs_topo_t *t = gs_topo();
         const double half_l2 = (double)t->l2_bytes / t->cores_per_l2 / 2;
