@@ -1,8 +1,5 @@
 /* `gradscope validate conv [PROBLEM...] [--shapes FILE]`: problems from the command line, shape
  * files or the built-in list, the implementations the options select, and validate_conv.c. */
-#include <stdlib.h>
-#include <string.h>
-
 #include "harness/validate_collect.h"
 #include "harness/validate_conv.h"
 #include "harness/validate_ops.h"
