@@ -481,8 +481,9 @@ const char *const gs_gemm_shapes_edge[] = {
     "m64n10k128ta1tb0", "m97n12k50ta1tb1", "m70n13k30ta0tb0", "m33n14k129ta0tb1beta1", "m48n15k20ta1tb0",
     "m50n16k31ta0tb1", "m19n7k80ta0tb1", "m37n16k64ta0tb1beta1", "m21n6k96ta0tb1alpha2beta0.5",
     "m1030n10k128ta0tb1",
-    /* k just under and just over a third above KC (192 here): one pass of 251, or two uneven ones */
-    "m37n45k251ta1tb0beta1", "m29n70k257ta0tb1", "m41n66k400ta0tb0",
+    /* k just under and just over a third above KC (256 with a 48 KiB L1): one pass of 339, or two
+     * uneven ones */
+    "m37n45k339ta1tb0beta1", "m29n70k345ta0tb1", "m41n66k400ta0tb0",
     /* every transpose combination */
     "m13n47k29ta0tb0", "m13n47k29ta0tb1", "m13n47k29ta1tb0", "m13n47k29ta1tb1",
     /* alpha and beta, each exactly representable so the sums stay exact */
