@@ -8,6 +8,7 @@
 #include <omp.h>
 
 #include "core/simd_avx512.h"
+#include "core/transpose_avx512.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_driver.h"
 #include "kernels/gemm/gemm_pack.h"
@@ -117,8 +118,6 @@ static void ukernel_8x32(long kc, const float *a, long rs_a, long cs_a, const fl
         ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, true, c, rs_c, alpha, beta, mr, nr);
     else if (rs_a == 1 && cs_a == MR && rs_b == NR)
         ukernel_8x32_body(kc, a, 1, MR, b, NR, false, NULL, false, c, rs_c, alpha, beta, mr, nr);
-    else if (rs_a == 1 && rs_b == NR)
-        ukernel_8x32_body(kc, a, 1, cs_a, b, NR, false, NULL, false, c, rs_c, alpha, beta, mr, nr);
     else
         ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, false, c, rs_c, alpha, beta, mr, nr);
 }
@@ -215,33 +214,6 @@ static const gs_ukernel_t ukernel_narrow = {
 #define TALL_MR 32
 #define TALL_MAX_NV 14 /* 2 NV accumulators + 2 A vectors + 1 broadcast within 32 zmm */
 
-/* r[i] (i < 16) becomes column i of the 16x16 matrix whose rows were r[0..15]. */
-static inline void transpose_16x16(__m512 r[16])
-{
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        const __m512d t0 = _mm512_castps_pd(t[i]), t1 = _mm512_castps_pd(t[i + 1]);
-        const __m512d t2 = _mm512_castps_pd(t[i + 2]), t3 = _mm512_castps_pd(t[i + 3]);
-        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
-        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
-        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
-        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
-    }
-    for (int h = 0; h < 16; h += 8)
-        for (int i = 0; i < 4; i++) {
-            t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
-            t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
-        }
-    for (int i = 0; i < 8; i++) {
-        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-    }
-}
-
 /* Rows [r0, r0 + rows) of the tile from the 16-row half `acc` (NV columns): transposed, then
  * C = alpha * acc + beta * C on the nr valid columns of each row. */
 GS_PACK_INLINE void tall_store_half(const int NV, const __m512 *acc, float *c, long rs_c, float alpha, float beta,
@@ -250,7 +222,7 @@ GS_PACK_INLINE void tall_store_half(const int NV, const __m512 *acc, float *c, l
     __m512 r[16];
     for (int j = 0; j < 16; j++)
         r[j] = j < NV ? acc[j] : _mm512_setzero_ps();
-    transpose_16x16(r);
+    gs_transpose16x16(r);
     const __m512 valpha = _mm512_set1_ps(alpha), vbeta = _mm512_set1_ps(beta);
     const __mmask16 mask = (__mmask16)((1u << nr) - 1);
     for (int i = 0; i < rows; i++) {

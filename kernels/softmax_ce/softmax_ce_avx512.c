@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "core/simd_avx512.h"
+#include "core/transpose_avx512.h"
 #include "kernels/act/vmath_avx512.h"
 #include "kernels/softmax_ce/softmax_ce.h"
 #include "kernels/softmax_ce/softmax_ce_rows.h"
@@ -159,34 +160,6 @@ static void ce_block_loss(const gs_softmax_row_t *r, int nb, float *terms)
 
 /* ---- 16 rows of at most 16 classes, one row per lane ---- */
 
-/* In-register 16 x 16 transpose: r[i] lane j becomes r[j] lane i (unpack pairs, then pairs of
- * pairs, then 128-bit quarters twice: 64 shuffles). */
-static inline void transpose16(__m512 r[W])
-{
-    __m512 t[W], u[W], v[W];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) {
-        const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
-        const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
-        u[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        u[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        u[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        u[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    for (int h = 0; h < 2; h++)
-        for (int i = 0; i < 4; i++) {
-            v[8 * h + i] = _mm512_shuffle_f32x4(u[8 * h + i], u[8 * h + 4 + i], 0x88);
-            v[8 * h + 4 + i] = _mm512_shuffle_f32x4(u[8 * h + i], u[8 * h + 4 + i], 0xdd);
-        }
-    for (int i = 0; i < 8; i++) {
-        r[i] = _mm512_shuffle_f32x4(v[i], v[8 + i], 0x88);
-        r[8 + i] = _mm512_shuffle_f32x4(v[i], v[8 + i], 0xdd);
-    }
-}
-
 /* Class-major columns of 16 rows: col[j] lane r = x[r][j]; also the rows' max, first argmax and
  * e^(x - m) (into col), their sum, and the label columns' logits. */
 typedef struct {
@@ -200,7 +173,7 @@ static void block_load(const float *x, long c, const int32_t *y, block_t *b)
      * row and are never used), masked ones at its end */
     for (int r = 0; r < W; r++)
         b->col[r] = r * c + W <= W * c ? _mm512_loadu_ps(x + r * c) : _mm512_maskz_loadu_ps(lanes(c), x + r * c);
-    transpose16(b->col);
+    gs_transpose16x16(b->col);
     b->y = _mm512_loadu_si512(y);
     b->m = _mm512_set1_ps(-GS_VMATH_INF);
     b->xy = _mm512_setzero_ps();
@@ -236,7 +209,7 @@ static void block_store(float *dx, long c, __m512 *g)
 {
     for (long j = c; j < W; j++)
         g[j] = _mm512_setzero_ps();
-    transpose16(g);
+    gs_transpose16x16(g);
     /* full stores in row order, each row's spill overwritten by the next row (masked stores cost
      * several times more when the line is not in L1), masked ones where a spill would leave the block */
     for (int r = 0; r < W; r++) {
