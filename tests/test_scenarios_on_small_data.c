@@ -140,8 +140,7 @@ static void test_story(const gs_splits_t *data)
                  s.grad_ratio);
     if (run_one("mlp3_sigmoid", data, 1, &s))
         gs_check(s.grad_ratio > 1e-5 && s.grad_ratio < 1, "mlp3_sigmoid: vanishing much milder (ratio %.2e)", s.grad_ratio);
-    if (run_one("linear_exploding", data, 1, &s))
-    {
+    if (run_one("linear_exploding", data, 1, &s)) {
         gs_check(s.diverged && s.diverged_step > 0 && strstr(s.note, "exploding"),
                  "linear_exploding diverges and is reported (step %ld: %s)", s.diverged_step, s.note);
         char dir[4096];

@@ -19,11 +19,11 @@ static struct {
 static int cache_used;
 
 /* Streams are not shared between threads that may execute at the same time; each calling thread
- * keeps its own for the life of the process. */
+ * keeps its own until it exits. */
 static _Thread_local dnnl_stream_t thread_stream;
 
-/* Each thread's memory objects per cached primitive and argument, kept for the life of the process
- * like the stream: a call re-points them at its buffers (dnnl_memory_set_data_handle) instead of
+/* Each thread's memory objects per cached primitive and argument, kept until it exits like the
+ * stream: a call re-points them at its buffers (dnnl_memory_set_data_handle) instead of
  * creating and destroying one per tensor, which cost an allocation per op in a training step. */
 static _Thread_local dnnl_memory_t thread_mem[CACHE_SIZE][MAX_ARGS];
 
@@ -97,6 +97,26 @@ static gs_status_t cache_get(const gs_eltdnn_key_t *key, gs_eltdnn_build_fn *bui
     return st;
 }
 
+/* A thread that exits takes its stream and memory objects with it: a key whose destructor runs
+ * at thread exit (this thread's thread-locals are still there then), set once the stream exists. */
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+
+static void release_thread_objects(void *unused)
+{
+    (void)unused;
+    for (int i = 0; i < CACHE_SIZE; i++)
+        for (int a = 0; a < MAX_ARGS; a++)
+            if (thread_mem[i][a]) {
+                dnnl_memory_destroy(thread_mem[i][a]);
+                thread_mem[i][a] = NULL;
+            }
+    dnnl_stream_destroy(thread_stream);
+    thread_stream = NULL;
+}
+
+static void make_thread_key(void) { pthread_key_create(&thread_key, release_thread_objects); }
+
 static gs_status_t thread_stream_get(dnnl_stream_t *s)
 {
     if (!thread_stream) {
@@ -107,6 +127,8 @@ static gs_status_t thread_stream_get(dnnl_stream_t *s)
         dnnl_status_t ds = dnnl_stream_create(&thread_stream, eng, dnnl_stream_default_flags);
         if (ds != dnnl_success)
             return gs_eltdnn_error("dnnl_stream_create", ds);
+        pthread_once(&thread_key_once, make_thread_key);
+        pthread_setspecific(thread_key, &thread_stream); /* any non-NULL value: the destructor runs */
     }
     *s = thread_stream;
     return GS_OK;

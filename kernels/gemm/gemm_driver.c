@@ -46,8 +46,8 @@ static void read_tuning(void)
 
 /* The k block for depth k and the cache-derived KC: one pass while k is at most a third over KC (a
  * second pass reloads and rewrites every tile of C, which cost more than a B micro-panel
- * overflowing its half of L1 by a third: m128n128k256ta1tb0 +2%, measured against a bare loop of
- * micro-kernel calls), else the largest block <= KC that splits k into equal parts (k = 784 with
+ * overflowing its share of L1 by a third: with KC = 192, one pass of 256 took m128n128k256ta1tb0
+ * +2%, measured against a bare loop of micro-kernel calls), else the largest block <= KC that splits k into equal parts (k = 784 with
  * KC = 256 becomes 4 x 196 rather than 3 x 256 + 16, whose thin last block would pay the whole
  * micro-kernel overhead -- C loads and stores -- for a few FMAs). */
 static long k_block(long k, long kc)
