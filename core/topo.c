@@ -1,7 +1,10 @@
 /* hwloc topology discovery and thread binding. */
+#define _GNU_SOURCE /* cpu_set_t, sched_getaffinity: hwloc's glibc-sched.h needs them too */
 #include "core/topo.h"
 
+#include <errno.h>
 #include <hwloc.h>
+#include <hwloc/glibc-sched.h>
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +19,8 @@ static gs_topo_t topo = {
 };
 static int nthreads = 1;
 static char binding[1024] = "unbound";
+static cpu_set_t start_affinity; /* the CPUs the process was started on (taskset, cgroups, ctest) */
+static bool have_start_affinity;
 
 static int count_type(hwloc_obj_type_t type)
 {
@@ -36,6 +41,31 @@ static void cache_info(hwloc_obj_type_t type, size_t *bytes, int *cores_below)
     }
 }
 
+/* Cuts the topology down to the CPUs the process may run on when it starts, before any binding
+ * narrows the main thread: the default thread count (one per core) and the binding then stay
+ * inside a `taskset` or a ctest PROCESSOR_AFFINITY set instead of piling onto cores 0..n-1 that
+ * other processes were given. Returns hwloc_topology_restrict's -1 (errno set) on failure. */
+static int restrict_to_start_affinity(void)
+{
+    if (sched_getaffinity(0, sizeof start_affinity, &start_affinity) != 0)
+        return 0;
+    have_start_affinity = true;
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    int rc = 0;
+    if (set && hwloc_cpuset_from_glibc_sched_affinity(topology, set, &start_affinity, sizeof start_affinity) == 0 &&
+        hwloc_bitmap_intersects(set, hwloc_topology_get_topology_cpuset(topology)) &&
+        !hwloc_bitmap_isincluded(hwloc_topology_get_topology_cpuset(topology), set))
+        rc = hwloc_topology_restrict(topology, set, HWLOC_RESTRICT_FLAG_REMOVE_CPULESS);
+    hwloc_bitmap_free(set);
+    return rc;
+}
+
+bool gs_topo_set_start_affinity(void)
+{
+    return gs_topo_init() == GS_OK && have_start_affinity &&
+           sched_setaffinity(0, sizeof start_affinity, &start_affinity) == 0;
+}
+
 gs_status_t gs_topo_init(void)
 {
     if (topo_loaded)
@@ -46,6 +76,12 @@ gs_status_t gs_topo_init(void)
         hwloc_topology_destroy(topology);
         return gs_error(GS_EBACKEND, "hwloc_topology_load failed");
     }
+    topo.machine_pus = count_type(HWLOC_OBJ_PU);
+    if (restrict_to_start_affinity() != 0) {
+        hwloc_topology_destroy(topology); /* hwloc reinitialized it: unusable as loaded */
+        return gs_error(GS_EBACKEND, "hwloc_topology_restrict failed: %s", strerror(errno));
+    }
+    hwloc_bitmap_list_snprintf(topo.cpuset, sizeof topo.cpuset, hwloc_topology_get_topology_cpuset(topology));
     topo_loaded = true;
     topo.packages = count_type(HWLOC_OBJ_PACKAGE) ? count_type(HWLOC_OBJ_PACKAGE) : 1;
     topo.cores = count_type(HWLOC_OBJ_CORE) ? count_type(HWLOC_OBJ_CORE) : 1;

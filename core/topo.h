@@ -7,8 +7,12 @@
 
 #include "core/status.h"
 
+/* What the process may use: a `taskset` or cgroup set of CPUs cuts the topology down to its
+ * cores (machine_pus keeps the whole machine's count). */
 typedef struct {
     int packages, cores, pus, numa_nodes;
+    int machine_pus;  /* PUs of the whole machine, restricted or not */
+    char cpuset[128]; /* the PUs in use as a list, e.g. "0-15" or "4-7" */
     size_t l1d_bytes, l2_bytes, l3_bytes; /* per instance; 0 when hwloc does not know */
     int cores_per_l2, cores_per_l3;       /* how many cores share one instance */
 } gs_topo_t;
@@ -18,6 +22,10 @@ gs_status_t gs_topo_init(void);
 
 /* The topology; valid after gs_topo_init() (falls back to sane defaults if hwloc failed). */
 const gs_topo_t *gs_topo(void);
+
+/* Gives the calling thread the CPU set the process started with, so that a child process it starts
+ * gets that set rather than the bound thread's one core. False if it could not be read or set. */
+bool gs_topo_set_start_affinity(void);
 
 /* Sets the OpenMP thread count (0 = one per physical core) and binds thread i to core i
  * (to PU i mod PUs when oversubscribed). GS_EINVAL for n < 0. */

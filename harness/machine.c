@@ -66,6 +66,8 @@ cJSON *gs_machine_json(const gs_peak_t *peak)
     cJSON_AddNumberToObject(topo, "cores", t->cores);
     cJSON_AddNumberToObject(topo, "pus", t->pus);
     cJSON_AddNumberToObject(topo, "numa_nodes", t->numa_nodes);
+    cJSON_AddStringToObject(topo, "cpuset", t->cpuset);
+    cJSON_AddNumberToObject(topo, "machine_pus", t->machine_pus);
     cJSON_AddNumberToObject(topo, "l1d_bytes", (double)t->l1d_bytes);
     cJSON_AddNumberToObject(topo, "l2_bytes", (double)t->l2_bytes);
     cJSON_AddNumberToObject(topo, "l3_bytes", (double)t->l3_bytes);
@@ -98,8 +100,11 @@ void gs_machine_print(const gs_peak_t *peak)
     printf("CPU        %s (%s family %d model %d)\n", c->brand, c->vendor, c->family, c->model);
     printf("ISA        available: %s; selected: %s (%s)\n", gs_isa_available_str(), gs_kern.isa_name,
            gs_kern.impl_name);
-    printf("topology   %d package(s), %d core(s), %d PU(s), %d NUMA node(s)\n", t->packages, t->cores, t->pus,
+    printf("topology   %d package(s), %d core(s), %d PU(s), %d NUMA node(s)", t->packages, t->cores, t->pus,
            t->numa_nodes);
+    if (t->pus < t->machine_pus) /* a taskset or cgroup set: the counts above are what this process may use */
+        printf(": PUs %s of the machine's %d", t->cpuset, t->machine_pus);
+    printf("\n");
     printf("caches\n");
     print_size("L1d", t->l1d_bytes, 1);
     print_size("L2", t->l2_bytes, t->cores_per_l2);

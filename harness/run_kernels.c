@@ -25,6 +25,7 @@
 
 #include "core/clock.h"
 #include "core/cpu.h"
+#include "core/topo.h"
 #include "harness/validate_record.h"
 
 extern char **environ;
@@ -105,17 +106,11 @@ static gs_status_t choose_bench_ops(plan_t *p)
 }
 
 /* The training process's main thread is OpenMP thread 0, bound to one core, and a child inherits
- * that mask: its OpenMP would see one CPU. Children start from the whole machine instead (the
- * kernel keeps the mask within the CPUs this process may use). Returns whether to restore. */
+ * that mask: its OpenMP would see one CPU. Children start on the CPUs this process started on
+ * instead (the whole machine, or what taskset or a cgroup gave it). Returns whether to restore. */
 static bool widen_affinity(cpu_set_t *saved)
 {
-    if (sched_getaffinity(0, sizeof *saved, saved) != 0)
-        return false;
-    cpu_set_t all;
-    CPU_ZERO(&all);
-    for (int i = 0; i < CPU_SETSIZE; i++)
-        CPU_SET(i, &all);
-    return sched_setaffinity(0, sizeof all, &all) == 0;
+    return sched_getaffinity(0, sizeof *saved, saved) == 0 && gs_topo_set_start_affinity();
 }
 
 /* Runs the command with stdin from /dev/null and stdout and stderr appended to the log (after a
