@@ -3,8 +3,11 @@
 
 #include <math.h>
 
-/* Below this many elements a fill runs on the calling thread: fork/join would cost more. */
-#define RNG_PARALLEL_MIN 65536
+#include "core/par.h"
+
+/* Elements each thread of a fill must get (a second thread joins at twice this): fork/join would
+ * cost more. The numbers do not depend on the split. */
+#define RNG_PER_THREAD 32768
 
 void gs_philox4x32(uint64_t seed, uint64_t stream, uint64_t ctr, uint32_t out[4])
 {
@@ -43,7 +46,8 @@ void gs_rng_uniform(uint64_t seed, uint64_t stream, float *x, size_t n, float lo
 {
     const size_t blocks = (n + 3) / 4;
     const float scale = hi - lo;
-#pragma omp parallel for schedule(static) if (n >= RNG_PARALLEL_MIN)
+    const int nt = gs_par_threads((double)n, RNG_PER_THREAD);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (size_t b = 0; b < blocks; b++) {
         uint32_t w[4];
         gs_philox4x32(seed, stream, b, w);
@@ -56,7 +60,8 @@ void gs_rng_normal(uint64_t seed, uint64_t stream, float *x, size_t n, float mea
 {
     const size_t blocks = (n + 3) / 4;
     const float two_pi = 6.28318530717958647692f;
-#pragma omp parallel for schedule(static) if (n >= RNG_PARALLEL_MIN)
+    const int nt = gs_par_threads((double)n, RNG_PER_THREAD);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (size_t b = 0; b < blocks; b++) {
         uint32_t w[4];
         gs_philox4x32(seed, stream, b, w);

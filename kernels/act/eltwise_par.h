@@ -7,19 +7,21 @@
 #include <omp.h>
 #include <stdbool.h>
 
-/* Floats below which one thread does the whole buffer. A fork/join costs about 1-2 us with a warm
- * OpenMP pool; streaming kernels (relu, SGD: ~8-12 bytes per float at L2 speed) need ~64K floats
- * to amortise it, kernels that evaluate exp per element (sigmoid, tanh, ELU) about 16K. */
-#define GS_ELTWISE_PARALLEL_MIN_STREAM 65536L
-#define GS_ELTWISE_PARALLEL_MIN_MATH 16384L
+#include "core/par.h"
+
+/* Floats each thread must get (a second thread joins at twice this). A fork/join costs about 1-2 us
+ * with a warm OpenMP pool; streaming kernels (relu, SGD: ~8-12 bytes per float at L2 speed) need
+ * ~64K floats on 2 threads to amortise it, kernels that evaluate exp per element (sigmoid, tanh,
+ * ELU) about 16K. */
+#define GS_ELTWISE_PER_THREAD_STREAM 32768L
+#define GS_ELTWISE_PER_THREAD_MATH 8192L
 
 /* One cache line of floats: chunk boundaries fall on multiples of it. */
 #define GS_ELTWISE_ALIGN 16L
 
-static inline bool gs_eltwise_parallel(long n, bool math_heavy)
+static inline int gs_eltwise_threads(long n, bool math_heavy)
 {
-    return omp_get_max_threads() > 1 &&
-           n >= (math_heavy ? GS_ELTWISE_PARALLEL_MIN_MATH : GS_ELTWISE_PARALLEL_MIN_STREAM);
+    return gs_par_threads((double)n, (double)(math_heavy ? GS_ELTWISE_PER_THREAD_MATH : GS_ELTWISE_PER_THREAD_STREAM));
 }
 
 /* [*lo, *hi) of thread t among nt over n elements, in whole multiples of `align` but the last. */
@@ -36,14 +38,15 @@ typedef void gs_eltwise_chunk_fn(void *ctx, long lo, long hi);
 
 /* Runs fn over [0, n): directly on the calling thread below the threshold (no OpenMP region at all:
  * even one whose if() clause is false costs about 2 us in libgomp, as much as a 64x128 sigmoid),
- * else on every thread over chunks aligned to `align` floats. */
+ * else on as many threads as it earns, over chunks aligned to `align` floats. */
 static inline void gs_eltwise_run(long n, long align, bool math_heavy, gs_eltwise_chunk_fn *fn, void *ctx)
 {
-    if (!gs_eltwise_parallel(n, math_heavy)) {
+    const int nt = gs_eltwise_threads(n, math_heavy);
+    if (nt == 1) {
         fn(ctx, 0, n);
         return;
     }
-#pragma omp parallel
+#pragma omp parallel num_threads(nt)
     {
         long lo, hi;
         gs_eltwise_range(n, align, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);

@@ -22,12 +22,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/par.h"
 #include "kernels/bn/bn.h"
 
 #define BN_CHUNK 4096L             /* floats per statistics block: 16 KiB, L1-resident for the second pass */
 #define BN_ROWS_CHUNK (8L * 1024)  /* 2-D: floats per block of rows (32 KiB, in L1): short float sums,
                                     * and each block's c scalar merges stay rare next to its work */
-#define BN_PAR_MIN (128L * 1024)   /* fewer elements than this run on one thread: the fork costs more */
+#define BN_PER_THREAD (64L * 1024) /* elements each thread must get (2 threads from 128K): the fork costs more */
 #define BN_STREAM_BYTES (16L << 20) /* half of a 32 MiB L3: larger outputs will not stay cached */
 
 /* Count, mean and sum of squared deviations of the values merged so far. */
@@ -62,7 +63,7 @@ static inline double bn_elems(const gs_bn_shape_t *s) { return (double)s->n * (d
 
 static inline int bn_threads(const gs_bn_shape_t *s)
 {
-    return bn_elems(s) >= (double)BN_PAR_MIN ? omp_get_max_threads() : 1;
+    return gs_par_threads(bn_elems(s), (double)BN_PER_THREAD);
 }
 
 static inline int bn_stream(const gs_bn_shape_t *s) { return 4.0 * bn_elems(s) > (double)BN_STREAM_BYTES; }
@@ -219,7 +220,7 @@ static void fwd_train_nchw(const gs_bn_shape_t *s, const float *x, const float *
     const long cstride = s->c * s->hw;
     const int threads = bn_threads(s), stream = bn_stream(s);
     const long g = bn_group(s, threads), groups = (s->c + g - 1) / g;
-#pragma omp parallel if (threads > 1)
+#pragma omp parallel num_threads(threads) if (threads > 1)
     {
 #pragma omp for schedule(static)
         for (long q = 0; q < groups; q++) {
@@ -250,8 +251,8 @@ static void fwd_infer_nchw(const gs_bn_shape_t *s, const float *x, const float *
                            const float *running_mean, const float *running_var, float *y)
 {
     const long runs = s->n * s->c;
-    const int stream = bn_stream(s);
-#pragma omp parallel if (bn_threads(s) > 1)
+    const int stream = bn_stream(s), threads = bn_threads(s);
+#pragma omp parallel num_threads(threads) if (threads > 1)
     {
 #pragma omp for schedule(static)
         for (long r = 0; r < runs; r++) {
@@ -324,7 +325,7 @@ static void bwd_nchw(const gs_bn_shape_t *s, const float *x, const float *dy, co
     const long cstride = s->c * s->hw;
     const int threads = bn_threads(s), stream = bn_stream(s);
     const long g = bn_group(s, threads), groups = (s->c + g - 1) / g;
-#pragma omp parallel if (threads > 1)
+#pragma omp parallel num_threads(threads) if (threads > 1)
     {
 #pragma omp for schedule(static)
         for (long q = 0; q < groups; q++) {

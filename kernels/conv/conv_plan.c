@@ -1,8 +1,8 @@
 /* Work decomposition of the SIMD convolutions: chunk sizes, block splits, thread counts. */
 #include "kernels/conv/conv_plan.h"
 
-#include <omp.h>
 
+#include "core/par.h"
 #include "core/topo.h"
 
 /* Below this many FLOPs per thread the fork and join cost more than the thread saves. */
@@ -55,11 +55,6 @@ long gs_conv_nblocks(long n, long max) { return (n + max - 1) / max; }
 
 int gs_conv_threads(double flops, long units)
 {
-    long nt = omp_get_max_threads();
-    if (nt > units)
-        nt = units;
-    long pays = (long)(flops / FLOPS_PER_THREAD_MIN);
-    if (nt > pays)
-        nt = pays;
-    return nt < 1 ? 1 : (int)nt;
+    const long nt = gs_par_threads(flops, FLOPS_PER_THREAD_MIN);
+    return (int)(nt < units ? nt : units < 1 ? 1 : units);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "core/mem.h"
+#include "core/par.h"
 #include "core/topo.h"
 
 /* A thread must get at least this many FLOPs to earn back the fork/join and the extra packing
@@ -88,7 +89,7 @@ int gs_gemm_threads(double flops, long pieces)
 {
     pthread_once(&tuning_once, read_tuning);
     const double per_thread = tuning.flops_per_thread > 0 ? (double)tuning.flops_per_thread : GEMM_FLOPS_PER_THREAD;
-    long nt = min_l(min_l(omp_get_max_threads(), (long)(flops / per_thread)), pieces);
+    const long nt = min_l(gs_par_threads(flops, per_thread), pieces);
     return nt < 1 ? 1 : (int)nt;
 }
 

@@ -41,7 +41,8 @@ gs_status_t gs_sumsq_chunked(long n, const float *g, gs_sumsq_chunk_fn *chunk, d
 {
     const long nchunks = (n + GS_SUMSQ_CHUNK - 1) / GS_SUMSQ_CHUNK;
     double total = 0.0;
-    if (!gs_eltwise_parallel(n, false)) {
+    const int nt = gs_eltwise_threads(n, false);
+    if (nt == 1) {
         for (long k = 0; k < nchunks; k++) {
             const long lo = k * GS_SUMSQ_CHUNK, len = n - lo < GS_SUMSQ_CHUNK ? n - lo : GS_SUMSQ_CHUNK;
             total += chunk(len, g + lo);
@@ -52,7 +53,7 @@ gs_status_t gs_sumsq_chunked(long n, const float *g, gs_sumsq_chunk_fn *chunk, d
     double *part = malloc((size_t)nchunks * sizeof *part);
     if (!part)
         return gs_error(GS_ENOMEM, "sumsq: cannot allocate %ld partial sums", nchunks);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static)
     for (long k = 0; k < nchunks; k++) {
         const long lo = k * GS_SUMSQ_CHUNK, len = n - lo < GS_SUMSQ_CHUNK ? n - lo : GS_SUMSQ_CHUNK;
         part[k] = chunk(len, g + lo);

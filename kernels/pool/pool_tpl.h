@@ -19,12 +19,14 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/par.h"
 #include "kernels/pool/pool.h"
 
 #define TPL static inline __attribute__((always_inline))
 
-/* Below this many input floats the threads would cost more than they save (about 256 KiB). */
-#define PAR_MIN_ELEMS (64L * 1024)
+/* Input floats each thread must get (a second joins at 64K, 256 KiB): fewer would cost more than
+ * they save. */
+#define PER_THREAD_ELEMS (32L * 1024)
 
 /* The packings a shape needs: `rows` output rows at a time when a row has at most VL / 2 outputs,
  * else one row in chunks of VL outputs and a tail chunk (or an overlapping full one, last_x). */
@@ -109,7 +111,8 @@ TPL gs_status_t pool_fwd(const gs_pool_shape_t *s, const float *src, float *dst,
 {
     const long planes = s->mb * s->c, in_sz = s->ih * s->iw, out_sz = s->oh * s->ow;
     const plan_t pl = plan_make(s, src, (size_t)(planes * in_sz));
-#pragma omp parallel for schedule(static) if (planes * in_sz >= PAR_MIN_ELEMS)
+    const int nt = gs_par_threads((double)(planes * in_sz), (double)PER_THREAD_ELEMS);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (long p = 0; p < planes; p++)
         fwd_plane(s, &pl, src + p * in_sz, dst + p * out_sz, ws, (size_t)(p * out_sz));
     return GS_OK;
@@ -192,7 +195,8 @@ TPL gs_status_t pool_bwd(const gs_pool_shape_t *s, const float *diff_dst, const 
     const long planes = s->mb * s->c, in_sz = s->ih * s->iw, out_sz = s->oh * s->ow;
     const plan_t pl = plan_make(s, diff_dst, (size_t)(planes * out_sz));
     const int direct = pl.pairs && s->kh <= s->sh;
-#pragma omp parallel for schedule(static) if (planes * in_sz >= PAR_MIN_ELEMS)
+    const int nt = gs_par_threads((double)(planes * in_sz), (double)PER_THREAD_ELEMS);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (long p = 0; p < planes; p++) {
         if (direct)
             bwd_plane_pairs(s, &pl, diff_dst + p * out_sz, ws, (size_t)(p * out_sz), diff_src + p * in_sz);

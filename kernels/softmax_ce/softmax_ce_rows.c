@@ -4,11 +4,13 @@
 #include <omp.h>
 #include <stdlib.h>
 
-/* Rows per chunk (a multiple of the 16-row log blocks), and the logits count below which one
- * thread does everything: the scenarios' batches (64 or 256 rows of 10) are far below it, where a
+#include "core/par.h"
+
+/* Rows per chunk (a multiple of the 16-row log blocks), and the logits each thread must get (one
+ * thread does everything below 64K): the scenarios' batches (64 or 256 rows of 10) are far below it, where a
  * fork would cost more than the whole loss. */
 #define ROWS_PER_CHUNK 1024L
-#define PARALLEL_MIN_LOGITS 65536L
+#define PER_THREAD_LOGITS 32768L /* a second thread joins at 64K logits */
 #define STACK_CHUNKS 64
 
 gs_softmax_rows_t gs_softmax_rows_job(long n, long c, const float *x, const int32_t *y, float *dx)
@@ -48,9 +50,9 @@ gs_status_t gs_softmax_rows_run(const gs_softmax_rows_t *job, gs_softmax_rows_fn
             return gs_error(GS_ENOMEM, "softmax: cannot allocate %ld chunk sums", nchunks);
         }
     }
-    const int parallel = job->n * job->c >= PARALLEL_MIN_LOGITS && nchunks > 1 && omp_get_max_threads() > 1;
-    if (parallel) {
-#pragma omp parallel for schedule(static)
+    const int nt = gs_par_threads((double)(job->n * job->c), (double)PER_THREAD_LOGITS);
+    if (nt > 1 && nchunks > 1) {
+#pragma omp parallel for num_threads(nt) schedule(static)
         for (long k = 0; k < nchunks; k++)
             run_chunk(job, fn, k, &part[k], &hits[k]);
     } else { /* no OpenMP region at all: even an inactive one costs microseconds */
