@@ -375,21 +375,24 @@ GS_PACK_INLINE void dot_block(const int NB, long k, const float *a, long lda, co
     /* 128-bit lane r: row r's four sums */
     const __m512 sums = _mm512_mul_ps(_mm512_set1_ps(alpha),
                                       sum_lanes(sum_lanes(row[0], row[1]), sum_lanes(row[2], row[3])));
-    if (rows == DOT_B && cols == DOT_B) {
-        __m128 out[DOT_B] = {_mm512_castps512_ps128(sums), _mm512_extractf32x4_ps(sums, 1),
-                             _mm512_extractf32x4_ps(sums, 2), _mm512_extractf32x4_ps(sums, 3)};
-        for (int i = 0; i < DOT_B; i++) {
+    /* Row r's sums are 128-bit lane r; a narrow block (n = 10 ends in 2 columns) stores its lanes
+     * with a mask rather than through a spilled copy and a scalar loop. */
+    const __m128 out[DOT_B] = {_mm512_castps512_ps128(sums), _mm512_extractf32x4_ps(sums, 1),
+                               _mm512_extractf32x4_ps(sums, 2), _mm512_extractf32x4_ps(sums, 3)};
+    const __mmask16 mask = (__mmask16)((1u << cols) - 1);
+    for (int i = 0; i < rows; i++) {
+        float *ci = c + i * ldc;
+        __m128 o = out[i];
+        if (cols == DOT_B) {
             if (beta != 0.0f)
-                out[i] = _mm_fmadd_ps(_mm_set1_ps(beta), _mm_loadu_ps(c + i * ldc), out[i]);
-            _mm_storeu_ps(c + i * ldc, out[i]);
+                o = _mm_fmadd_ps(_mm_set1_ps(beta), _mm_loadu_ps(ci), o);
+            _mm_storeu_ps(ci, o);
+        } else {
+            if (beta != 0.0f)
+                o = _mm_fmadd_ps(_mm_set1_ps(beta), _mm512_castps512_ps128(_mm512_maskz_loadu_ps(mask, ci)), o);
+            _mm512_mask_storeu_ps(ci, mask, _mm512_castps128_ps512(o));
         }
-        return;
     }
-    float t[DOT_B * DOT_B] __attribute__((aligned(64)));
-    _mm512_store_ps(t, sums);
-    for (int i = 0; i < rows; i++)
-        for (int q = 0; q < cols; q++)
-            c[i * ldc + q] = beta == 0.0f ? t[i * DOT_B + q] : t[i * DOT_B + q] + beta * c[i * ldc + q];
 }
 
 /* Row blocks [t0, t1) of C. */
