@@ -9,11 +9,22 @@
 #                           [SCENARIOS (default mlp7_sigmoid,lenet_sigmoid)] [EPOCHS (default 3)]
 # Environment: GS_BUILD_DIR (default build), GS_NO_SETUP=1 uses that build as it is (no apt-get,
 # no cmake: a machine where the binaries were carried), GRADSCOPE_DATA (the Fashion-MNIST folder),
-# GS_SUBSET (train on the first N images; default: all).
-# Output: results/scaling/<UTC time>/ with gemm-threads<k>.json, train-threads<k>/, scaling.md.
+# GS_SUBSET (train on the first N images; default: all), GS_SCALING_SHAPES (a --benchmark_filter
+# regex of GEMM shapes), GS_SCALING_OUT (default results/scaling).
+# Output: <out>/<UTC time>/ with gemm-threads<k>.json, train-threads<k>/, scaling.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cores="$(lscpu -p=core | grep -v '^#' | sort -u | wc -l)"
+build="${GS_BUILD_DIR:-build}"
+if [ "${GS_NO_SETUP:-0}" != 1 ]; then
+  scripts/setup.sh
+  GS_BUILD_DIR="$build" scripts/build.sh >/dev/null
+fi
+gs="$build/gradscope"
+# The cores and ISA gradscope itself sees: the CPU set this script was started on (taskset), not
+# the whole machine.
+machine() { "$gs" info --json --no-measure | /usr/bin/env python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+cores="$(machine 'd["topology"]["cores"]')"
+isa="$(machine 'd["selected"]["isa"]')"
 default_list() {
   local k=1 list=""
   while [ "$k" -lt "$cores" ]; do list="$list$k,"; k=$((k * 2)); done
@@ -22,20 +33,13 @@ default_list() {
 list="${1:-$(default_list)}"
 scenarios="${2:-mlp7_sigmoid,lenet_sigmoid}"
 epochs="${3:-3}"
-build="${GS_BUILD_DIR:-build}"
-if [ "${GS_NO_SETUP:-0}" != 1 ]; then
-  scripts/setup.sh
-  GS_BUILD_DIR="$build" scripts/build.sh >/dev/null
-fi
-gs="$build/gradscope"
 max=0
 for k in ${list//,/ }; do [ "$k" -gt "$max" ] && max="$k"; done
-run="results/scaling/$(date -u +%Y%m%d-%H%M%S)"
+run="${GS_SCALING_OUT:-results/scaling}/$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$run"
 "$gs" info --json > "$run/info.json"
 
-filter='m1024n1024k1024ta0tb0|m2048n2048k2048ta0tb0|m64n128k784ta0tb1|m256n128k784ta0tb1'
-isa="$("$gs" info --json --no-measure | /usr/bin/env python3 -c 'import json,sys; print(json.load(sys.stdin)["selected"]["isa"])')"
+filter="${GS_SCALING_SHAPES:-m1024n1024k1024ta0tb0|m2048n2048k2048ta0tb0|m64n128k784ta0tb1|m256n128k784ta0tb1}"
 subset=()
 [ -n "${GS_SUBSET:-}" ] && subset=(--subset "$GS_SUBSET")
 for k in ${list//,/ }; do
