@@ -8,6 +8,7 @@
 #include "core/cpu.h"
 #include "core/dispatch.h"
 #include "core/topo.h"
+#include "kernels/gemm/gemm.h"
 
 static const char *onednn_version(void)
 {
@@ -73,6 +74,18 @@ cJSON *gs_machine_json(const gs_peak_t *peak)
     cJSON_AddNumberToObject(topo, "l3_bytes", (double)t->l3_bytes);
     cJSON_AddNumberToObject(topo, "cores_per_l2", t->cores_per_l2);
     cJSON_AddNumberToObject(topo, "cores_per_l3", t->cores_per_l3);
+    cJSON *blocking = cJSON_AddObjectToObject(j, "gemm_blocking");
+    for (int isa = 0; isa < GS_ISA_COUNT; isa++) {
+        gs_gemm_plan_t g;
+        if (!gs_isa_supported((gs_isa_t)isa) || gs_gemm_plan((gs_isa_t)isa, &g) != GS_OK)
+            continue;
+        cJSON *b = cJSON_AddObjectToObject(blocking, gs_isa_name((gs_isa_t)isa));
+        cJSON_AddNumberToObject(b, "mr", g.mr);
+        cJSON_AddNumberToObject(b, "nr", g.nr);
+        cJSON_AddNumberToObject(b, "kc", (double)g.kc);
+        cJSON_AddNumberToObject(b, "mc", (double)g.mc);
+        cJSON_AddNumberToObject(b, "nc", (double)g.nc);
+    }
     if (peak)
         cJSON_AddItemToObject(j, "peak", peak_json(peak));
     cJSON *ver = cJSON_AddObjectToObject(j, "versions");
@@ -109,6 +122,15 @@ void gs_machine_print(const gs_peak_t *peak)
     print_size("L1d", t->l1d_bytes, 1);
     print_size("L2", t->l2_bytes, t->cores_per_l2);
     print_size("L3", t->l3_bytes, t->cores_per_l3);
+    const char *head = "gemm";
+    for (int isa = 0; isa < GS_ISA_COUNT; isa++) {
+        gs_gemm_plan_t g;
+        if (!gs_isa_supported((gs_isa_t)isa) || gs_gemm_plan((gs_isa_t)isa, &g) != GS_OK)
+            continue;
+        printf("%-10s %s: %dx%d tiles, KC %ld, MC %ld, NC %ld%s\n", head, gs_isa_name((gs_isa_t)isa), g.mr, g.nr,
+               g.kc, g.mc, g.nc, *head ? " (block sizes from the caches above)" : "");
+        head = "";
+    }
     printf("threads    %d, binding %s\n", gs_threads(), gs_binding_str());
     printf("versions   gradscope %s, oneDNN %s, hwloc %s, gcc %s\n", GS_VERSION, onednn_version(), hwloc_version(),
            __VERSION__);

@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/dispatch.h"
 #include "core/profiler.h"
+#include "kernels/gemm/gemm_driver.h"
 
 gs_status_t gs_gemm_check(bool transa, bool transb, long m, long n, long k, const float *a, long lda,
                           const float *b, long ldb, const float *c, long ldc)
@@ -67,4 +68,14 @@ gs_status_t gs_gemm(bool transa, bool transb, long m, long n, long k, float alph
     double bytes = 4.0 * ((double)m * k + (double)k * n + (beta != 0.0f ? 2.0 : 1.0) * (double)m * n);
     gs_prof_record("gemm", gs_kern.impl_name, gs_kern.isa_name, shape, dt, flops, bytes);
     return st;
+}
+
+gs_status_t gs_gemm_plan(gs_isa_t isa, gs_gemm_plan_t *out)
+{
+    const gs_ukernel_t *uk = isa == GS_ISA_AVX2 ? gs_gemm_avx2_ukernel() : isa == GS_ISA_AVX512 ? gs_gemm_avx512_ukernel() : NULL;
+    if (!uk)
+        return gs_error(GS_EUNSUPPORTED, "gemm: the %s GEMM has no blocking", gs_isa_name(isa));
+    const gs_gemm_blocking_t b = gs_gemm_blocking(uk, 1L << 20);
+    *out = (gs_gemm_plan_t){uk->mr, uk->nr, b.kc, b.mc, b.nc};
+    return GS_OK;
 }

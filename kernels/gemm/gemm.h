@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "core/cpu.h"
 #include "core/status.h"
 
 /* The one signature every implementation shares. Implementations may assume the arguments
@@ -26,6 +27,15 @@ gs_status_t gs_gemm_check(bool transa, bool transb, long m, long n, long k, cons
  * (tests and the validation driver call variants that are not the dispatched one). */
 gs_status_t gs_gemm_with(gs_gemm_fn *fn, bool transa, bool transb, long m, long n, long k, float alpha,
                          const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc);
+
+/* The tile and block sizes a deep GEMM of `isa` uses on this machine (they come from the hwloc
+ * cache sizes; a shallower k only shortens KC): what `info` reports, so that runs on different
+ * CPUs say how each was blocked. GS_EUNSUPPORTED for the scalar oracle, which does not block. */
+typedef struct {
+    int mr, nr;
+    long kc, mc, nc;
+} gs_gemm_plan_t;
+gs_status_t gs_gemm_plan(gs_isa_t isa, gs_gemm_plan_t *out);
 
 #ifdef GS_AVX512_EMULATED
 #define gs_gemm_avx512 gs_gemm_avx512_emu /* the SIMDe build of gemm_avx512.c exports this name */

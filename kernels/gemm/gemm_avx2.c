@@ -110,6 +110,8 @@ static const gs_ukernel_t ukernel = {
     .isa = "avx2", .mr = MR, .nr = NR, .kernel = ukernel_6x16, .pack_a = pack_a, .pack_b = pack_b,
 };
 
+const gs_ukernel_t *gs_gemm_avx2_ukernel(void) { return &ukernel; }
+
 gs_status_t gs_gemm_avx2(bool transa, bool transb, long m, long n, long k, float alpha, const float *a,
                          long lda, const float *b, long ldb, float beta, float *c, long ldc)
 {

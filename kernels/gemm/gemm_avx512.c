@@ -443,6 +443,8 @@ static const gs_ukernel_t ukernel = {
     .pack_b = pack_b,
 };
 
+const gs_ukernel_t *gs_gemm_avx512_ukernel(void) { return &ukernel; }
+
 gs_status_t gs_gemm_avx512(bool transa, bool transb, long m, long n, long k, float alpha, const float *a,
                            long lda, const float *b, long ldb, float beta, float *c, long ldc)
 {

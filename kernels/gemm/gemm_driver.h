@@ -47,6 +47,14 @@ typedef struct {
  * KC x NC panel of B in this core's share of L3. */
 gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk, long k);
 
+#ifdef GS_AVX512_EMULATED
+#define gs_gemm_avx512_ukernel gs_gemm_avx512_ukernel_emu /* the SIMDe build exports this name */
+#endif
+
+/* Each vector ISA's main (widest) micro-kernel, for reporting its tile and block sizes. */
+const gs_ukernel_t *gs_gemm_avx2_ukernel(void);
+const gs_ukernel_t *gs_gemm_avx512_ukernel(void);
+
 /* Threads for a GEMM of `flops` in `pieces` independent parts: at most one per part, and only as
  * many as get enough work each to pay for the fork (GS_GEMM_FLOPS_PER_THREAD overrides). */
 int gs_gemm_threads(double flops, long pieces);
