@@ -75,7 +75,7 @@ cJSON *gs_machine_json(const gs_peak_t *peak)
     cJSON_AddNumberToObject(topo, "cores_per_l2", t->cores_per_l2);
     cJSON_AddNumberToObject(topo, "cores_per_l3", t->cores_per_l3);
     cJSON *blocking = cJSON_AddObjectToObject(j, "gemm_blocking");
-    for (int isa = 0; isa < GS_ISA_COUNT; isa++) {
+    for (int isa = GS_ISA_AVX2; isa < GS_ISA_COUNT; isa++) { /* the scalar oracle does not block */
         gs_gemm_plan_t g;
         if (!gs_isa_supported((gs_isa_t)isa) || gs_gemm_plan((gs_isa_t)isa, &g) != GS_OK)
             continue;
@@ -123,7 +123,7 @@ void gs_machine_print(const gs_peak_t *peak)
     print_size("L2", t->l2_bytes, t->cores_per_l2);
     print_size("L3", t->l3_bytes, t->cores_per_l3);
     const char *head = "gemm";
-    for (int isa = 0; isa < GS_ISA_COUNT; isa++) {
+    for (int isa = GS_ISA_AVX2; isa < GS_ISA_COUNT; isa++) { /* the scalar oracle does not block */
         gs_gemm_plan_t g;
         if (!gs_isa_supported((gs_isa_t)isa) || gs_gemm_plan((gs_isa_t)isa, &g) != GS_OK)
             continue;
