@@ -21,7 +21,8 @@
 
 static inline int gs_eltwise_threads(long n, bool math_heavy)
 {
-    return gs_par_threads((double)n, (double)(math_heavy ? GS_ELTWISE_PER_THREAD_MATH : GS_ELTWISE_PER_THREAD_STREAM));
+    const long per_thread = math_heavy ? GS_ELTWISE_PER_THREAD_MATH : GS_ELTWISE_PER_THREAD_STREAM;
+    return gs_par_threads((double)n, (double)per_thread);
 }
 
 /* [*lo, *hi) of thread t among nt over n elements, in whole multiples of `align` but the last. */

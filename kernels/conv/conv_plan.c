@@ -1,7 +1,6 @@
 /* Work decomposition of the SIMD convolutions: chunk sizes, block splits, thread counts. */
 #include "kernels/conv/conv_plan.h"
 
-
 #include "core/par.h"
 #include "core/topo.h"
 

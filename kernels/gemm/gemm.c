@@ -72,7 +72,9 @@ gs_status_t gs_gemm(bool transa, bool transb, long m, long n, long k, float alph
 
 gs_status_t gs_gemm_plan(gs_isa_t isa, gs_gemm_plan_t *out)
 {
-    const gs_ukernel_t *uk = isa == GS_ISA_AVX2 ? gs_gemm_avx2_ukernel() : isa == GS_ISA_AVX512 ? gs_gemm_avx512_ukernel() : NULL;
+    const gs_ukernel_t *uk = isa == GS_ISA_AVX2     ? gs_gemm_avx2_ukernel()
+                             : isa == GS_ISA_AVX512 ? gs_gemm_avx512_ukernel()
+                                                    : NULL;
     if (!uk)
         return gs_error(GS_EUNSUPPORTED, "gemm: the %s GEMM has no blocking", gs_isa_name(isa));
     const gs_gemm_blocking_t b = gs_gemm_blocking(uk, 1L << 20);

@@ -7,8 +7,8 @@
 #include "core/par.h"
 
 /* Rows per chunk (a multiple of the 16-row log blocks), and the logits each thread must get (one
- * thread does everything below 64K): the scenarios' batches (64 or 256 rows of 10) are far below it, where a
- * fork would cost more than the whole loss. */
+ * thread does everything below 64K): the scenarios' batches (64 or 256 rows of 10) are far below
+ * it, where a fork would cost more than the whole loss. */
 #define ROWS_PER_CHUNK 1024L
 #define PER_THREAD_LOGITS 32768L /* a second thread joins at 64K logits */
 #define STACK_CHUNKS 64
