@@ -351,6 +351,29 @@ GS_PACK_INLINE void dot_sums(const int NB, long k, const float *const ar[DOT_B],
     }
 }
 
+/* The sum of the four 128-bit lanes of v. */
+static inline __m128 lanes_sum(__m512 v)
+{
+    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)); /* AVX512F, in SIMDe too */
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), hi);
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+/* c[0..cols) = o + beta * c, with a mask below 4 columns (no spilled copy and scalar loop). */
+static inline void dot_store(float *c, __m128 o, int cols, float beta)
+{
+    if (cols == DOT_B) {
+        if (beta != 0.0f)
+            o = _mm_fmadd_ps(_mm_set1_ps(beta), _mm_loadu_ps(c), o);
+        _mm_storeu_ps(c, o);
+        return;
+    }
+    const __mmask16 mask = (__mmask16)((1u << cols) - 1);
+    if (beta != 0.0f)
+        o = _mm_fmadd_ps(_mm_set1_ps(beta), _mm512_castps512_ps128(_mm512_maskz_loadu_ps(mask, c)), o);
+    _mm512_mask_storeu_ps(c, mask, _mm512_castps128_ps512(o));
+}
+
 /* C[r][q] = alpha * dot(A row r, B row q) + beta * C[r][q] for r < rows, q < cols (cols <= NB);
  * rows and columns past the edge repeat the last valid one (computed, never stored). */
 GS_PACK_INLINE void dot_block(const int NB, long k, const float *a, long lda, const float *b, long ldb, float *c,
@@ -368,31 +391,29 @@ GS_PACK_INLINE void dot_block(const int NB, long k, const float *a, long lda, co
         for (int q = 0; q < DOT_B; q++)
             s[r][q] = _mm512_setzero_ps();
     dot_sums(NB, k, ar, br, s);
-    __m512 row[DOT_B]; /* per 128-bit lane q: lane q's part of the sums of row r */
+    __m128 out[DOT_B]; /* row r's sums, computed with constant indices so s stays in registers */
+    if (NB == DOT_B) { /* one tree for the 16 sums: 128-bit lane r of `sums` holds row r's */
+        __m512 row[DOT_B]; /* per 128-bit lane q: lane q's part of the sums of row r */
 #pragma GCC unroll 4
-    for (int r = 0; r < DOT_B; r++)
-        row[r] = sum_quads(sum_pairs(s[r][0], s[r][1]), sum_pairs(s[r][2], s[r][3]));
-    /* 128-bit lane r: row r's four sums */
-    const __m512 sums = _mm512_mul_ps(_mm512_set1_ps(alpha),
-                                      sum_lanes(sum_lanes(row[0], row[1]), sum_lanes(row[2], row[3])));
-    /* Row r's sums are 128-bit lane r; a narrow block (n = 10 ends in 2 columns) stores its lanes
-     * with a mask rather than through a spilled copy and a scalar loop. */
-    const __m128 out[DOT_B] = {_mm512_castps512_ps128(sums), _mm512_extractf32x4_ps(sums, 1),
-                               _mm512_extractf32x4_ps(sums, 2), _mm512_extractf32x4_ps(sums, 3)};
-    const __mmask16 mask = (__mmask16)((1u << cols) - 1);
-    for (int i = 0; i < rows; i++) {
-        float *ci = c + i * ldc;
-        __m128 o = out[i];
-        if (cols == DOT_B) {
-            if (beta != 0.0f)
-                o = _mm_fmadd_ps(_mm_set1_ps(beta), _mm_loadu_ps(ci), o);
-            _mm_storeu_ps(ci, o);
-        } else {
-            if (beta != 0.0f)
-                o = _mm_fmadd_ps(_mm_set1_ps(beta), _mm512_castps512_ps128(_mm512_maskz_loadu_ps(mask, ci)), o);
-            _mm512_mask_storeu_ps(ci, mask, _mm512_castps128_ps512(o));
+        for (int r = 0; r < DOT_B; r++)
+            row[r] = sum_quads(sum_pairs(s[r][0], s[r][1]), sum_pairs(s[r][2], s[r][3]));
+        const __m512 sums = _mm512_mul_ps(_mm512_set1_ps(alpha),
+                                          sum_lanes(sum_lanes(row[0], row[1]), sum_lanes(row[2], row[3])));
+        out[0] = _mm512_castps512_ps128(sums);
+        out[1] = _mm512_extractf32x4_ps(sums, 1);
+        out[2] = _mm512_extractf32x4_ps(sums, 2);
+        out[3] = _mm512_extractf32x4_ps(sums, 3);
+    } else { /* two columns: a half tree per pair of rows, its 128-bit lanes added (m64n10k128 +4%
+              * against the full tree over half-empty accumulators) */
+#pragma GCC unroll 2
+        for (int r = 0; r < DOT_B; r += 2) {
+            out[r] = _mm_mul_ps(_mm_set1_ps(alpha), lanes_sum(sum_quads(sum_pairs(s[r][0], s[r][1]),
+                                                                        sum_pairs(s[r + 1][0], s[r + 1][1]))));
+            out[r + 1] = _mm_movehl_ps(out[r], out[r]);
         }
     }
+    for (int i = 0; i < rows; i++)
+        dot_store(c + i * ldc, out[i], cols, beta);
 }
 
 /* Row blocks [t0, t1) of C. */
