@@ -1,5 +1,6 @@
 /* AVX-512 convolution: the passes of conv_tpl.h on 16-float zmm vectors (12 x 32 broadcast tiles,
  * 5 x 5 dot tiles). Also built against SIMDe for the tests (see core/simd_avx512.h). */
+#include "core/hsum_avx512.h"
 #include "core/simd_avx512.h"
 
 typedef __m512 vec_t;
@@ -24,12 +25,7 @@ static inline float vec_hsum(vec_t v) { return _mm512_reduce_add_ps(v); }
  * four lanes folded, 14 operations instead of four full reductions. */
 static inline void vec_hsum4_add(vec_t a, vec_t b, vec_t c, vec_t d, float *out)
 {
-    const __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
-    const __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
-    const __m512 abcd = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, 0x44), _mm512_shuffle_ps(ab, cd, 0xee));
-    const __m128 q = _mm_add_ps(_mm_add_ps(_mm512_castps512_ps128(abcd), _mm512_extractf32x4_ps(abcd, 1)),
-                                _mm_add_ps(_mm512_extractf32x4_ps(abcd, 2), _mm512_extractf32x4_ps(abcd, 3)));
-    _mm_storeu_ps(out, _mm_add_ps(_mm_loadu_ps(out), q));
+    _mm_storeu_ps(out, _mm_add_ps(_mm_loadu_ps(out), gs_hsum4_ps512(a, b, c, d)));
 }
 typedef __m512i vidx_t;
 static inline vidx_t vec_idx_load(const int *idx) { return _mm512_loadu_si512(idx); }

@@ -7,6 +7,7 @@
  * (see core/simd_avx512.h). */
 #include <omp.h>
 
+#include "core/hsum_avx512.h"
 #include "core/simd_avx512.h"
 #include "core/transpose_avx512.h"
 #include "kernels/gemm/gemm.h"
@@ -351,14 +352,6 @@ GS_PACK_INLINE void dot_sums(const int NB, long k, const float *const ar[DOT_B],
     }
 }
 
-/* The sum of the four 128-bit lanes of v. */
-static inline __m128 lanes_sum(__m512 v)
-{
-    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)); /* AVX512F, in SIMDe too */
-    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), hi);
-    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-}
-
 /* c[0..cols) = o + beta * c, with a mask below 4 columns (no spilled copy and scalar loop). */
 static inline void dot_store(float *c, __m128 o, int cols, float beta)
 {
@@ -403,12 +396,11 @@ GS_PACK_INLINE void dot_block(const int NB, long k, const float *a, long lda, co
         out[1] = _mm512_extractf32x4_ps(sums, 1);
         out[2] = _mm512_extractf32x4_ps(sums, 2);
         out[3] = _mm512_extractf32x4_ps(sums, 3);
-    } else { /* two columns: a half tree per pair of rows, its 128-bit lanes added (m64n10k128 +4%
-              * against the full tree over half-empty accumulators) */
+    } else { /* two columns: one 4-sum reduction per pair of rows (m64n10k128 +4% against the full
+              * tree over half-empty accumulators) */
 #pragma GCC unroll 2
         for (int r = 0; r < DOT_B; r += 2) {
-            out[r] = _mm_mul_ps(_mm_set1_ps(alpha), lanes_sum(sum_quads(sum_pairs(s[r][0], s[r][1]),
-                                                                        sum_pairs(s[r + 1][0], s[r + 1][1]))));
+            out[r] = _mm_mul_ps(_mm_set1_ps(alpha), gs_hsum4_ps512(s[r][0], s[r][1], s[r + 1][0], s[r + 1][1]));
             out[r + 1] = _mm_movehl_ps(out[r], out[r]);
         }
     }
