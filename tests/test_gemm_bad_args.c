@@ -105,6 +105,28 @@ static void check_degenerate(const entry_t *e)
     gs_check(st == GS_OK && all_equal(c, 16, 2.0f), "%s: C = 0.5*A^T*B^T - C on constants", e->name);
 }
 
+/* gs_gemm_plan: the scalar oracle has no blocking (GS_EUNSUPPORTED naming it); each vector ISA's
+ * tile and blocks are whole tiles, KC within the clamp of the blocking rules. */
+static void check_plans(void)
+{
+    gs_gemm_plan_t g;
+    gs_status_t st = gs_gemm_plan(GS_ISA_SCALAR, &g);
+    gs_check(st == GS_EUNSUPPORTED && strstr(gs_error_detail(), "scalar"), "scalar plan -> GS_EUNSUPPORTED (%s)",
+             gs_error_detail());
+    for (int isa = GS_ISA_AVX2; isa < GS_ISA_COUNT; isa++) {
+        st = gs_gemm_plan((gs_isa_t)isa, &g);
+        if (!gs_isa_supported((gs_isa_t)isa)) {
+            gs_check(st == GS_EUNSUPPORTED, "%s plan on a CPU without it -> GS_EUNSUPPORTED (%s)",
+                     gs_isa_name((gs_isa_t)isa), gs_error_detail());
+            continue;
+        }
+        gs_check(st == GS_OK && g.mr > 0 && g.nr > 0 && g.kc >= 64 && g.kc <= 1024 && g.mc % g.mr == 0 &&
+                     g.nc % g.nr == 0 && g.mc > 0 && g.nc > 0,
+                 "%s plan: %dx%d tiles, KC %ld, MC %ld, NC %ld", gs_isa_name((gs_isa_t)isa), g.mr, g.nr, g.kc, g.mc,
+                 g.nc);
+    }
+}
+
 int main(void)
 {
     gs_topo_init();
@@ -124,5 +146,6 @@ int main(void)
     float a[4] = {1, 1, 1, 1}, c[4];
     gs_status_t st = gs_gemm_with(NULL, 0, 0, 2, 2, 2, 1, a, 2, a, 2, 0, c, 2);
     gs_check(st == GS_EUNSUPPORTED, "gs_gemm_with(NULL implementation) -> GS_EUNSUPPORTED (%s)", gs_error_detail());
+    check_plans();
     return gs_test_done("test_gemm_bad_args");
 }

@@ -77,6 +77,8 @@ gs_status_t gs_gemm_plan(gs_isa_t isa, gs_gemm_plan_t *out)
                                                     : NULL;
     if (!uk)
         return gs_error(GS_EUNSUPPORTED, "gemm: the %s GEMM has no blocking", gs_isa_name(isa));
+    if (!gs_isa_supported(isa)) /* its accessor is compiled for that ISA: not even called */
+        return gs_error(GS_EUNSUPPORTED, "gemm: this CPU has no %s", gs_isa_name(isa));
     const gs_gemm_blocking_t b = gs_gemm_blocking(uk, 1L << 20);
     *out = (gs_gemm_plan_t){uk->mr, uk->nr, b.kc, b.mc, b.nc};
     return GS_OK;

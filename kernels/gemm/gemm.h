@@ -30,7 +30,8 @@ gs_status_t gs_gemm_with(gs_gemm_fn *fn, bool transa, bool transb, long m, long 
 
 /* The tile and block sizes a deep GEMM of `isa` uses on this machine (they come from the hwloc
  * cache sizes; a shallower k only shortens KC): what `info` reports, so that runs on different
- * CPUs say how each was blocked. GS_EUNSUPPORTED for the scalar oracle, which does not block. */
+ * CPUs say how each was blocked. GS_EUNSUPPORTED for the scalar oracle, which does not block, and
+ * for an ISA this CPU lacks. */
 typedef struct {
     int mr, nr;
     long kc, mc, nc;
