@@ -96,6 +96,18 @@ static void ukernel_6x16(long kc, const float *a, long rs_a, long cs_a, const fl
         ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, c, rs_c, alpha, beta, mr, nr);
 }
 
+/* `count` full-height tiles down one B panel, the instantiation chosen once (see gemm_avx512.c). */
+static void ukernel_6x16_column(long kc, const float *a, long rs_a, long cs_a, long a_step, long count, const float *b,
+                                long rs_b, float *c, long rs_c, float alpha, float beta, int nr)
+{
+    if (rs_a == 1 && cs_a == MR && rs_b == NR)
+        for (long t = 0; t < count; t++, a += a_step, c += MR * rs_c)
+            ukernel_6x16_body(kc, a, 1, MR, b, NR, false, NULL, c, rs_c, alpha, beta, MR, nr);
+    else
+        for (long t = 0; t < count; t++, a += a_step, c += MR * rs_c)
+            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, c, rs_c, alpha, beta, MR, nr);
+}
+
 static void pack_a(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst)
 {
     gs_gemm_pack_a_tpl(MR, mc, kc, a, lda, transa, rows, dst);
@@ -107,7 +119,8 @@ static void pack_b(long kc, long nc, const float *b, long ldb, bool transb, long
 }
 
 static const gs_ukernel_t ukernel = {
-    .isa = "avx2", .mr = MR, .nr = NR, .kernel = ukernel_6x16, .pack_a = pack_a, .pack_b = pack_b,
+    .isa = "avx2", .mr = MR, .nr = NR, .kernel = ukernel_6x16, .column = ukernel_6x16_column,
+    .pack_a = pack_a, .pack_b = pack_b,
 };
 
 const gs_ukernel_t *gs_gemm_avx2_ukernel(void) { return &ukernel; }

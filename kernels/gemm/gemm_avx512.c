@@ -123,6 +123,23 @@ static void ukernel_8x32(long kc, const float *a, long rs_a, long cs_a, const fl
         ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, false, c, rs_c, alpha, beta, mr, nr);
 }
 
+/* `count` full-height tiles down one B panel (tile t: A at a + t*a_step, C MR rows further down):
+ * the loop runs here, with the instantiation chosen once, rather than one call per tile. */
+#define COLUMN_LOOP(...)                                          \
+    for (long t = 0; t < count; t++, a += a_step, c += MR * rs_c) \
+        ukernel_8x32_body(kc, a, __VA_ARGS__, c, rs_c, alpha, beta, MR, nr)
+
+static void ukernel_8x32_column(long kc, const float *a, long rs_a, long cs_a, long a_step, long count, const float *b,
+                                long rs_b, float *c, long rs_c, float alpha, float beta, int nr)
+{
+    if (nr <= 16)
+        COLUMN_LOOP(rs_a, cs_a, b, rs_b, false, NULL, true);
+    else if (rs_a == 1 && cs_a == MR && rs_b == NR)
+        COLUMN_LOOP(1, MR, b, NR, false, NULL, false);
+    else
+        COLUMN_LOOP(rs_a, cs_a, b, rs_b, false, NULL, false);
+}
+
 /* Narrow C: 16 rows of one zmm each. 16 accumulators cover the FMA latency; per k step one load of
  * B and 16 broadcasts, so it runs at about the load ports' pace rather than the FMA pipes' --
  * still twice the useful work of an 8x32 tile on a 10-column C. */
@@ -452,8 +469,8 @@ static void pack_b(long kc, long nc, const float *b, long ldb, bool transb, long
 }
 
 static const gs_ukernel_t ukernel = {
-    .isa = "avx512", .mr = MR, .nr = NR, .nr_half = NR / 2, .kernel = ukernel_8x32, .pack_a = pack_a,
-    .pack_b = pack_b,
+    .isa = "avx512", .mr = MR, .nr = NR, .nr_half = NR / 2, .kernel = ukernel_8x32,
+    .column = ukernel_8x32_column, .pack_a = pack_a, .pack_b = pack_b,
 };
 
 const gs_ukernel_t *gs_gemm_avx512_ukernel(void) { return &ukernel; }

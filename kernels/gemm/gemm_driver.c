@@ -254,6 +254,21 @@ typedef struct {
     bool pack_on_first_use;
 } b_panels_t;
 
+/* One tile at rows ic + i, column j: A in place for the block's first full_rows rows, else from
+ * the packed edge panel in apack. */
+static void tile(const gemm_ctx_t *x, const float *apack, long full_rows, long ic, long i, long j, long pc, long kc,
+                 const float *b, long rs_b, float *b_copy, float beta, int nr)
+{
+    const int MR = x->uk->mr;
+    const int mr = (int)min_l(MR, x->m - (ic + i));
+    float *cij = x->c + (ic + i) * x->ldc + j;
+    if (i < full_rows)
+        x->uk->kernel(kc, x->a + (ic + i) * x->rs_a + pc * x->cs_a, x->rs_a, x->cs_a, b, rs_b, b_copy, cij, x->ldc,
+                      x->alpha, beta, mr, nr);
+    else
+        x->uk->kernel(kc, apack + (i - full_rows) * kc, 1, MR, b, rs_b, b_copy, cij, x->ldc, x->alpha, beta, mr, nr);
+}
+
 /* The ic -> jr -> ir loops of one thread over rows [m0, m1) and columns [jlo, jhi) of block (jc, pc). */
 static void compute_block(const gemm_ctx_t *x, b_panels_t bp, float *apack, long m0, long m1, long jlo, long jhi,
                           long jc, long pc, long kc)
@@ -276,20 +291,30 @@ static void compute_block(const gemm_ctx_t *x, b_panels_t bp, float *apack, long
             float *packed = bp.bpack + panel * NR * x->kc_max;
             const bool b_in_place = panel < bp.first_packed;
             float *b_copy = ic == m0 && bp.pack_on_first_use && !b_in_place && nr == NR ? packed : NULL;
-            for (long i = 0; i < mc; i += MR) {
-                const int mr = (int)min_l(MR, x->m - (ic + i));
-                float *cij = x->c + (ic + i) * x->ldc + j;
-                const bool read_in_place = b_in_place || b_copy;
-                const float *b = read_in_place ? in_place : packed;
-                const long rs_b = read_in_place ? x->ldb : NR;
-                if (i < full_rows)
-                    x->uk->kernel(kc, x->a + (ic + i) * x->rs_a + pc * x->cs_a, x->rs_a, x->cs_a, b, rs_b, b_copy,
-                                  cij, x->ldc, x->alpha, beta, mr, nr);
-                else
-                    x->uk->kernel(kc, apack + (i - full_rows) * kc, 1, MR, b, rs_b, b_copy, cij, x->ldc, x->alpha,
-                                  beta, mr, nr);
-                b_copy = NULL;
+            const float *b = b_in_place ? in_place : packed;
+            const long rs_b = b_in_place ? x->ldb : NR;
+            long i = 0;
+            if (b_copy) { /* the first tile packs the panel while reading it in place */
+                tile(x, apack, full_rows, ic, 0, j, pc, kc, in_place, x->ldb, b_copy, beta, nr);
+                i = MR;
             }
+            if (x->uk->column) {
+                /* Whole-height tiles in runs, one call per run: read in place, then packed. */
+                const long direct_end = full_rows, packed_end = min_l(mc, round_down(x->m - ic, MR));
+                if (i < direct_end) {
+                    x->uk->column(kc, x->a + (ic + i) * x->rs_a + pc * x->cs_a, x->rs_a, x->cs_a, MR * x->rs_a,
+                                  (direct_end - i) / MR, b, rs_b, x->c + (ic + i) * x->ldc + j, x->ldc, x->alpha,
+                                  beta, nr);
+                    i = direct_end;
+                }
+                if (i < packed_end) {
+                    x->uk->column(kc, apack + (i - full_rows) * kc, 1, MR, MR * kc, (packed_end - i) / MR, b, rs_b,
+                                  x->c + (ic + i) * x->ldc + j, x->ldc, x->alpha, beta, nr);
+                    i = packed_end;
+                }
+            }
+            for (; i < mc; i += MR)
+                tile(x, apack, full_rows, ic, i, j, pc, kc, b, rs_b, NULL, beta, nr);
         }
     }
 }

@@ -18,6 +18,11 @@
 typedef void gs_ukernel_fn(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *b_copy,
                            float *c, long rs_c, float alpha, float beta, int mr, int nr);
 
+/* `count` full MR-row tiles down one B panel, tile t with A at a + t*a_step and C at
+ * c + t*MR*rs_c; otherwise as gs_ukernel_fn with mr = MR and no b_copy. */
+typedef void gs_ukernel_column_fn(long kc, const float *a, long rs_a, long cs_a, long a_step, long count,
+                                  const float *b, long rs_b, float *c, long rs_c, float alpha, float beta, int nr);
+
 /* Packs an mc x kc block of op(A) (`a` points at its first element) into MR-tall micro-panels,
  * zero-padding rows past `rows`; see gemm_pack.h. */
 typedef void gs_pack_a_fn(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst);
@@ -34,6 +39,7 @@ typedef struct {
     int nr_half;   /* > 0: a tile of nr <= nr_half columns reads only nr_half columns of B, so a last
                       panel exactly nr_half wide is read in place like a full one (no padded copy) */
     gs_ukernel_fn *kernel;
+    gs_ukernel_column_fn *column; /* optional: tiles down a panel in one call */
     gs_pack_a_fn *pack_a;
     gs_pack_b_fn *pack_b;
 } gs_ukernel_t;
