@@ -23,6 +23,8 @@ typedef struct {
 typedef struct {
     char shape[64]; /* "<problem>", or "<op>/<problem>" for ops other than gemm */
     int threads;
+    double family; /* lowest Google Benchmark family_index in the row (INFINITY: none) */
+    int first;     /* when the row was first seen in the report */
     cell_t cells[MAX_IMPLS];
 } row_t;
 
@@ -110,9 +112,11 @@ static row_t *find_row(table_t *t, const char *shape, int threads)
             return &t->rows[i];
     if (t->nrows == MAX_ROWS)
         return NULL;
-    row_t *r = &t->rows[t->nrows++];
+    row_t *r = &t->rows[t->nrows];
     snprintf(r->shape, sizeof r->shape, "%s", shape);
     r->threads = threads;
+    r->family = INFINITY;
+    r->first = t->nrows++;
     for (int i = 0; i < MAX_IMPLS; i++)
         r->cells[i] = (cell_t){NAN, false, false};
     return r;
@@ -142,6 +146,9 @@ static void add_entry(table_t *t, const cJSON *b)
     row_t *row = find_row(t, shape, threads);
     if (!row)
         return;
+    const double family = number_field(b, "family_index");
+    if (!isnan(family) && family < row->family)
+        row->family = family;
     cell_t *cell = &row->cells[impl];
     t->has_impl[impl] = true;
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "error_occurred"))) {
@@ -234,6 +241,14 @@ static void print_table(const table_t *t, const char *json_path, FILE *out)
         fprintf(out, "\n%d benchmark(s) failed (ERROR above); their messages are in the report\n", t->errors);
 }
 
+static int by_order(const void *x, const void *y)
+{
+    const row_t *a = x, *b = y;
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    return (a->first > b->first) - (a->first < b->first);
+}
+
 static gs_status_t fill_table(table_t *t, const char *json_path)
 {
     char *text = read_text(json_path);
@@ -250,6 +265,9 @@ static gs_status_t fill_table(table_t *t, const char *json_path)
     const cJSON *b;
     cJSON_ArrayForEach(b, list) add_entry(t, b);
     cJSON_Delete(root);
+    /* Registration order (shape by shape, 1 thread first), whatever order the repetitions ran in:
+     * with random interleaving the report lists them shuffled. */
+    qsort(t->rows, (size_t)t->nrows, sizeof t->rows[0], by_order);
     return GS_OK;
 }
 

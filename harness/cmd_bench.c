@@ -79,7 +79,8 @@ static void usage(FILE *f)
             "  --quick              1024^3 and the batch-64 shapes only, min time " QUICK_MIN_TIME " s (CI smoke run)\n"
             "  --benchmark_*=VALUE  any Google Benchmark flag, e.g. --benchmark_filter=m64n128k784,\n"
             "                       --benchmark_repetitions=5, --benchmark_min_time=1 (default " DEFAULT_MIN_TIME "),\n"
-            "                       --benchmark_out=FILE (replaces the default report path)\n"
+            "                       --benchmark_out=FILE (replaces the default report path); repetitions run\n"
+            "                       in random order (--benchmark_enable_random_interleaving=false: in turn)\n"
             "The report is Google Benchmark's own JSON: DIR/gemm-<UTC time>.json; compare two runs with\n"
             "its tools/compare.py benchmarks OLD.json NEW.json.\n");
 }
@@ -468,12 +469,16 @@ static int measure_peaks(const bench_out_t *o, gs_peak_t *peak)
 static int init_gb_flags(const bench_args_t *a, const bench_out_t *o)
 {
     static char prog[] = "gradscope bench gemm"; /* the report's "executable" */
+    /* Repetitions of all benchmarks run in random order: a slow phase of a shared machine then falls
+     * on every implementation alike instead of on whichever ran through it. */
+    static char interleave[] = "--benchmark_enable_random_interleaving=true";
     static char defaults[3][PATH_CAP + 32];
     char *gb[MAX_GB_ARGS + 8];
     int n = 0;
     gb[n++] = prog;
     snprintf(defaults[0], sizeof defaults[0], "--benchmark_min_time=%s", a->quick ? QUICK_MIN_TIME : DEFAULT_MIN_TIME);
     gb[n++] = defaults[0];
+    gb[n++] = interleave;
     if (o->ours) {
         snprintf(defaults[1], sizeof defaults[1], "--benchmark_out=%s", o->tmp_path);
         snprintf(defaults[2], sizeof defaults[2], "--benchmark_out_format=json");

@@ -1,0 +1,74 @@
+/* Proves the bench summary lists its rows in registration order (Google Benchmark's family_index),
+ * whatever order a randomly interleaved run wrote them in, and takes the median aggregate. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/bench_summary.h"
+#include "test_util.h"
+
+/* One report entry: shape, implementation, threads, family_index, GFLOP/s, aggregate or not. */
+static void entry(FILE *f, const char *shape, const char *impl, int threads, int family, double gflops, bool median)
+{
+    fprintf(f,
+            "{\"name\": \"x\", \"family_index\": %d, \"run_name\": \"gemm/%s/%s/threads:%d/real_time\", "
+            "\"run_type\": \"%s\", \"aggregate_name\": \"%s\", \"repetitions\": 3, \"GFLOP/s\": %.1f},\n",
+            family, shape, impl, threads, median ? "aggregate" : "iteration", median ? "median" : "", gflops);
+}
+
+/* The line of the table for (shape, threads), or NULL. */
+static const char *row(const char *text, const char *shape, int threads)
+{
+    for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        char s[64];
+        int t;
+        if (sscanf(line, "%63s %d", s, &t) == 2 && strcmp(s, shape) == 0 && t == threads)
+            return line;
+    }
+    return NULL;
+}
+
+/* Whether the line at `line` contains `what` before its end. */
+static bool on_line(const char *line, const char *what)
+{
+    const char *hit = line ? strstr(line, what) : NULL, *end = line ? strchr(line, '\n') : NULL;
+    return hit && (!end || hit < end);
+}
+
+int main(void)
+{
+    char path[] = "/tmp/gs_summary_XXXXXX";
+    const int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!gs_check(f != NULL, "temporary report %s", path))
+        return gs_test_done("test_bench_summary_orders_rows");
+    /* Families 0-3: m8 with 1 thread (avx512, onednn), m8 with 2 (avx512, onednn); 4-5: m16, 1 thread. */
+    fputs("{\"benchmarks\": [\n", f);
+    entry(f, "m16n16k16ta0tb0", "onednn", 1, 5, 90.0, true);
+    entry(f, "m8n8k8ta0tb0", "avx512", 2, 2, 70.0, false);
+    entry(f, "m8n8k8ta0tb0", "onednn", 1, 1, 50.0, true);
+    entry(f, "m16n16k16ta0tb0", "avx512", 1, 4, 99.0, true);
+    entry(f, "m8n8k8ta0tb0", "avx512", 1, 0, 40.0, true);
+    entry(f, "m8n8k8ta0tb0", "avx512", 1, 0, 1.0, false); /* a repetition: the median wins */
+    entry(f, "m8n8k8ta0tb0", "onednn", 2, 3, 35.0, true);
+    fputs("{\"name\": \"end\"}]}\n", f);
+    fclose(f);
+
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    int errors = -1;
+    const gs_status_t st = gs_bench_summary_print(path, out, &errors);
+    fclose(out);
+    unlink(path);
+    gs_check(st == GS_OK && errors == 0, "summary printed (status %d, %d errors)", (int)st, errors);
+    fputs(text, stdout);
+    const char *r1 = row(text, "m8n8k8ta0tb0", 1), *r2 = row(text, "m8n8k8ta0tb0", 2);
+    const char *r3 = row(text, "m16n16k16ta0tb0", 1);
+    gs_check(r1 && r2 && r3 && r1 < r2 && r2 < r3, "rows in family order: m8 1 thread, m8 2 threads, m16");
+    gs_check(on_line(r1, " 40.0 ") && on_line(r1, "0.80 (avx512 vs onednn)"), "m8 1 thread: the median, 40 of 50");
+    gs_check(on_line(r2, "2.00 (avx512 vs onednn)"), "m8 2 threads: 70 over 35");
+    gs_check(on_line(r3, "1.10 (avx512 vs onednn)"), "m16: 99 over 90");
+    free(text);
+    return gs_test_done("test_bench_summary_orders_rows");
+}
