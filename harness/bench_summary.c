@@ -11,7 +11,7 @@
 enum { MAX_ROWS = 256, MAX_IMPLS = 12, N_OURS = 3 };
 
 /* Column order: ours (by ISA) first, then the libraries (oneDNN in any layout, OpenBLAS, BLIS, in
- * the order they appear); ours/peer compares the fastest of each group. */
+ * the order they were registered); ours/peer compares the fastest of each group. */
 static const char *const our_names[N_OURS] = {"scalar", "avx2", "avx512"};
 
 typedef struct {
@@ -36,6 +36,8 @@ typedef struct {
     char impls[MAX_IMPLS][32];
     int nimpls;
     bool has_impl[MAX_IMPLS];
+    double impl_family[MAX_IMPLS]; /* lowest family_index of each implementation (INFINITY: none) */
+    int columns[MAX_IMPLS];        /* print order: ours, then libraries by impl_family */
     const char *unit; /* "GFLOP/s" or "GB/s", from the first benchmark with a rate */
 } table_t;
 
@@ -73,14 +75,17 @@ static int impl_index(table_t *t, const char *name)
         if (strcmp(name, t->impls[i]) == 0)
             return i;
     if (t->nimpls == 0) {
-        for (int i = 0; i < N_OURS; i++)
+        for (int i = 0; i < N_OURS; i++) {
             snprintf(t->impls[i], sizeof t->impls[i], "%s", our_names[i]);
+            t->impl_family[i] = INFINITY;
+        }
         t->nimpls = N_OURS;
         return impl_index(t, name);
     }
     if (t->nimpls == MAX_IMPLS || strlen(name) >= sizeof t->impls[0])
         return -1;
     snprintf(t->impls[t->nimpls], sizeof t->impls[0], "%s", name);
+    t->impl_family[t->nimpls] = INFINITY;
     return t->nimpls++;
 }
 
@@ -149,6 +154,8 @@ static void add_entry(table_t *t, const cJSON *b)
     const double family = number_field(b, "family_index");
     if (!isnan(family) && family < row->family)
         row->family = family;
+    if (!isnan(family) && family < t->impl_family[impl])
+        t->impl_family[impl] = family;
     cell_t *cell = &row->cells[impl];
     t->has_impl[impl] = true;
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "error_occurred"))) {
@@ -200,7 +207,8 @@ static int column_width(const table_t *t, int i) { return strlen(t->impls[i]) > 
 static void print_row(const table_t *t, const row_t *r, FILE *out)
 {
     fprintf(out, "%-*s %7d", shape_width(t), r->shape, r->threads);
-    for (int i = 0; i < t->nimpls; i++) {
+    for (int k = 0; k < t->nimpls; k++) {
+        const int i = t->columns[k];
         if (!t->has_impl[i])
             continue;
         const cell_t *c = &r->cells[i];
@@ -231,9 +239,9 @@ static void print_table(const table_t *t, const char *json_path, FILE *out)
     fprintf(out, "ours/peer: our fastest kernel / the fastest library (oneDNN in any layout, OpenBLAS, BLIS) on "
                  "the same row\n\n");
     fprintf(out, "%-*s %7s", shape_width(t), "shape", "threads");
-    for (int i = 0; i < t->nimpls; i++)
-        if (t->has_impl[i])
-            fprintf(out, " %*s", column_width(t, i), t->impls[i]);
+    for (int k = 0; k < t->nimpls; k++)
+        if (t->has_impl[t->columns[k]])
+            fprintf(out, " %*s", column_width(t, t->columns[k]), t->impls[t->columns[k]]);
     fprintf(out, "  ours/peer\n");
     for (int i = 0; i < t->nrows; i++)
         print_row(t, &t->rows[i], out);
@@ -247,6 +255,17 @@ static int by_order(const void *x, const void *y)
     if (a->family != b->family)
         return a->family < b->family ? -1 : 1;
     return (a->first > b->first) - (a->first < b->first);
+}
+
+/* Ours in their fixed places, then the libraries by registration (insertion sort: a handful). */
+static void order_columns(table_t *t)
+{
+    for (int i = 0; i < t->nimpls; i++) {
+        int j = i;
+        for (; j > N_OURS && t->impl_family[t->columns[j - 1]] > t->impl_family[i]; j--)
+            t->columns[j] = t->columns[j - 1];
+        t->columns[j] = i;
+    }
 }
 
 static gs_status_t fill_table(table_t *t, const char *json_path)
@@ -268,6 +287,7 @@ static gs_status_t fill_table(table_t *t, const char *json_path)
     /* Registration order (shape by shape, 1 thread first), whatever order the repetitions ran in:
      * with random interleaving the report lists them shuffled. */
     qsort(t->rows, (size_t)t->nrows, sizeof t->rows[0], by_order);
+    order_columns(t);
     return GS_OK;
 }
 

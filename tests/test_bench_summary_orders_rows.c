@@ -1,5 +1,6 @@
-/* Proves the bench summary lists its rows in registration order (Google Benchmark's family_index),
- * whatever order a randomly interleaved run wrote them in, and takes the median aggregate. */
+/* Proves the bench summary lists its rows and library columns in registration order (Google
+ * Benchmark's family_index), whatever order a randomly interleaved run wrote them in, and takes the
+ * median aggregate. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,8 +43,10 @@ int main(void)
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!gs_check(f != NULL, "temporary report %s", path))
         return gs_test_done("test_bench_summary_orders_rows");
-    /* Families 0-3: m8 with 1 thread (avx512, onednn), m8 with 2 (avx512, onednn); 4-5: m16, 1 thread. */
+    /* Families 0-3: m8 with 1 thread (avx512, onednn), m8 with 2 (avx512, onednn); 4-6: m16, 1 thread
+     * (avx512, onednn, blis), blis first in the file. */
     fputs("{\"benchmarks\": [\n", f);
+    entry(f, "m16n16k16ta0tb0", "blis", 1, 6, 9.0, true);
     entry(f, "m16n16k16ta0tb0", "onednn", 1, 5, 90.0, true);
     entry(f, "m8n8k8ta0tb0", "avx512", 2, 2, 70.0, false);
     entry(f, "m8n8k8ta0tb0", "onednn", 1, 1, 50.0, true);
@@ -66,6 +69,8 @@ int main(void)
     const char *r1 = row(text, "m8n8k8ta0tb0", 1), *r2 = row(text, "m8n8k8ta0tb0", 2);
     const char *r3 = row(text, "m16n16k16ta0tb0", 1);
     gs_check(r1 && r2 && r3 && r1 < r2 && r2 < r3, "rows in family order: m8 1 thread, m8 2 threads, m16");
+    const char *head = strstr(text, "shape ");
+    gs_check(head && on_line(head, " avx512    onednn      blis  ours/peer"), "columns: ours, oneDNN, BLIS");
     gs_check(on_line(r1, " 40.0 ") && on_line(r1, "0.80 (avx512 vs onednn)"), "m8 1 thread: the median, 40 of 50");
     gs_check(on_line(r2, "2.00 (avx512 vs onednn)"), "m8 2 threads: 70 over 35");
     gs_check(on_line(r3, "1.10 (avx512 vs onednn)"), "m16: 99 over 90");
