@@ -346,9 +346,11 @@ static void run_thread(const gemm_ctx_t *x, int tid)
         const long first_packed = x->direct_b ? (pad_last ? npanels - 1 : npanels) : 0;
         const long todo = npanels - first_packed;
         const bool barriers = shared && todo > 0;
-        /* Fused packing copies whole rows of NR values: all panels but a partial last one. */
+        /* Fused packing copies whole rows of NR values: all panels but a partial last one, which
+         * is packed up front unless read in place (a half panel). */
         const bool fuse = !shared && !x->transb;
-        const long prepacked_from = fuse ? (nc % NR ? npanels - 1 : npanels) : first_packed;
+        const long fused_end = nc % NR ? npanels - 1 : npanels;
+        const long prepacked_from = fuse && fused_end > first_packed ? fused_end : first_packed;
         const b_panels_t bp = {bpack, first_packed, fuse};
         const long jlo = jc > n0 ? jc : n0, jhi = min_l(jc + nc, n1);
         for (long pc = 0; pc < x->k; pc += x->bk.kc) {
