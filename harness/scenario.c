@@ -295,7 +295,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
         if (set_key(ctx, &keys[i], value))
             return 1;
         snprintf(why, sizeof why, "%s", ctx->error);
-        snprintf(ctx->error, sizeof ctx->error, "key '%s': %s", name, why);
+        if (snprintf(ctx->error, sizeof ctx->error, "key '%s': %s", name, why) >= (int)sizeof ctx->error)
+            strcpy(ctx->error + sizeof ctx->error - 4, "..."); /* a message cut short says so */
         return 0;
     }
     snprintf(ctx->error, sizeof ctx->error, "unknown key '%s'", name);

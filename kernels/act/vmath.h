@@ -24,6 +24,9 @@
 
 /* ---- Constants ---- */
 #define GS_VMATH_LOG2E 1.44269504088896341f
+/* Rounding mode of the vector round instructions: a macro, since their immediate must be a constant
+ * expression even at -O0 (a const int is not one there). */
+#define GS_VMATH_NEAREST (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 /* ln 2 = HI + LO with HI the float nearest ln 2; n*HI is exact inside the FMA that subtracts it. */
 #define GS_VMATH_LN2_HI 0.693147182464599609375f
 #define GS_VMATH_LN2_LO -1.904654299957768e-09f

@@ -44,7 +44,7 @@ GS_VMATH_INLINE __m256 gs_vmath_ldexp256(__m256 p, __m256 n)
  * and expm1 finish. */
 GS_VMATH_INLINE __m256 gs_vmath_exp_reduce256(__m256 x, __m256 *n)
 {
-    *n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(GS_VMATH_LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    *n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(GS_VMATH_LOG2E)), GS_VMATH_NEAREST);
     __m256 r = _mm256_fnmadd_ps(*n, _mm256_set1_ps(GS_VMATH_LN2_HI), x);
     r = _mm256_fnmadd_ps(*n, _mm256_set1_ps(GS_VMATH_LN2_LO), r);
     __m256 p = _mm256_set1_ps(GS_VMATH_EXP_P0);
@@ -154,9 +154,8 @@ GS_VMATH_INLINE __m256 gs_vmath_tanh256(__m256 x)
  * the quadrant q in {-2..2} swaps and negates them. */
 GS_VMATH_INLINE void gs_vmath_sincos2pi256(__m256 u, __m256 *sin_out, __m256 *cos_out)
 {
-    const int near = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-    const __m256 t = _mm256_sub_ps(u, _mm256_round_ps(u, near));
-    const __m256 q = _mm256_round_ps(_mm256_mul_ps(t, _mm256_set1_ps(4.0f)), near);
+    const __m256 t = _mm256_sub_ps(u, _mm256_round_ps(u, GS_VMATH_NEAREST));
+    const __m256 q = _mm256_round_ps(_mm256_mul_ps(t, _mm256_set1_ps(4.0f)), GS_VMATH_NEAREST);
     const __m256 s = _mm256_fnmadd_ps(q, _mm256_set1_ps(0.25f), t);
     const __m256 a = _mm256_mul_ps(s, _mm256_set1_ps(GS_VMATH_TWO_PI));
     const __m256 z = _mm256_mul_ps(a, a);

@@ -32,7 +32,7 @@ GS_VMATH_INLINE __m512 gs_vmath_ldexp512(__m512 p, __m512 n)
  * and expm1 finish. */
 GS_VMATH_INLINE __m512 gs_vmath_exp_reduce512(__m512 x, __m512 *n)
 {
-    *n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(GS_VMATH_LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    *n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(GS_VMATH_LOG2E)), GS_VMATH_NEAREST);
     __m512 r = _mm512_fnmadd_ps(*n, _mm512_set1_ps(GS_VMATH_LN2_HI), x);
     r = _mm512_fnmadd_ps(*n, _mm512_set1_ps(GS_VMATH_LN2_LO), r);
     __m512 p = _mm512_set1_ps(GS_VMATH_EXP_P0);
@@ -125,9 +125,8 @@ GS_VMATH_INLINE __m512 gs_vmath_tanh512(__m512 x)
 
 GS_VMATH_INLINE void gs_vmath_sincos2pi512(__m512 u, __m512 *sin_out, __m512 *cos_out)
 {
-    const int near = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-    const __m512 t = _mm512_sub_ps(u, _mm512_roundscale_ps(u, near));
-    const __m512 q = _mm512_roundscale_ps(_mm512_mul_ps(t, _mm512_set1_ps(4.0f)), near);
+    const __m512 t = _mm512_sub_ps(u, _mm512_roundscale_ps(u, GS_VMATH_NEAREST));
+    const __m512 q = _mm512_roundscale_ps(_mm512_mul_ps(t, _mm512_set1_ps(4.0f)), GS_VMATH_NEAREST);
     const __m512 s = _mm512_fnmadd_ps(q, _mm512_set1_ps(0.25f), t);
     const __m512 a = _mm512_mul_ps(s, _mm512_set1_ps(GS_VMATH_TWO_PI));
     const __m512 z = _mm512_mul_ps(a, a);
