@@ -2,13 +2,15 @@
  * embedded broadcasts of A per k step; edges by masked loads/stores); for narrow C, where 8x32
  * would waste most of its FMAs, 32 x n tiles vectorized along m (n <= 14, e.g. the 10-class output
  * layer) and a 16x16 one (n = 15, 16); all inside the generic BLIS loop nest of gemm_driver.c.
- * Narrow C = A B^T with untransposed A (the output layer's forward pass) skips the loop nest: 4x4
- * blocks of dot products along k, nothing packed. Also built against SIMDe for the tests
+ * C = A B^T with untransposed A skips the loop nest where C is narrow (the output layer's forward
+ * pass) or short over a deep k (a batch-64 first layer): 4x4 blocks of dot products along k,
+ * nothing packed. Also built against SIMDe for the tests
  * (see core/simd_avx512.h). */
 #include <omp.h>
 
 #include "core/hsum_avx512.h"
 #include "core/simd_avx512.h"
+#include "core/topo.h"
 #include "core/transpose_avx512.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_driver.h"
@@ -322,8 +324,8 @@ static const gs_ukernel_t ukernel_tall[TALL_MAX_NV / 2] = {
     TALL_DESC(2), TALL_DESC(4), TALL_DESC(6), TALL_DESC(8), TALL_DESC(10), TALL_DESC(12), TALL_DESC(14),
 };
 
-/* Narrow C = A B^T with A untransposed (the output layer's forward pass, X W^T): the rows of both
- * operands run along k, so a 4x4 block of C is 16 dot products, computed in place with nothing
+/* C = A B^T with A untransposed (a forward pass, X W^T): the rows of both operands run along k,
+ * so a 4x4 block of C is 16 dot products, computed in place with nothing
  * packed: 16 accumulators along k (8 loads per 16 FMAs), then a shuffle tree leaves the 16 sums
  * in one zmm. The 32 x n tile would first have to transpose all of A. */
 #define DOT_B 4
@@ -475,12 +477,27 @@ static const gs_ukernel_t ukernel = {
 
 const gs_ukernel_t *gs_gemm_avx512_ukernel(void) { return &ukernel; }
 
+/* Whether C = A B^T (A untransposed) takes the dot-product blocks rather than the loop nest.
+ * Narrow C: they beat both narrow tiles once k fills a few 16-wide steps; at n = 15, 16 the 16x16
+ * tile keeps k with a ragged last step (m300n16k100: 185 vs 168 GFLOP/s). Wider C: where few rows
+ * over a deep k would pay for packing B^T with little reuse, as long as all of B stays in half of
+ * this core's L2 (each 4-row block of A streams it once). Side by side, 1 thread, GFLOP/s loop nest
+ * -> dot products: m64n128k784 226-231 -> 246-247 (2 threads 453 -> 485), m32n128k784 206 -> 247,
+ * m64n128k1024 208 -> 241, m128n128k784 245 -> 247; and against: k = 256 236 -> 233, k = 128 232
+ * -> 205, m256n128k784 251 -> 243, m64n512k784 (B 1.6 MB) 217 -> 197. */
+static bool use_dot_nt(long m, long n, long k)
+{
+    if (n <= NARROW_NR)
+        return k >= 64 && (n <= TALL_MAX_NV || k % 16 == 0);
+    const gs_topo_t *t = gs_topo();
+    const double l2 = t->cores_per_l2 > 0 ? (double)t->l2_bytes / t->cores_per_l2 : 0.0;
+    return m <= 128 && k >= 512 && 4.0 * (double)n * (double)k <= l2 / 2;
+}
+
 gs_status_t gs_gemm_avx512(bool transa, bool transb, long m, long n, long k, float alpha, const float *a,
                            long lda, const float *b, long ldb, float beta, float *c, long ldc)
 {
-    /* Dot products beat both narrow tiles for X W^T once k fills a few 16-wide steps; at n = 15, 16
-     * the 16x16 tile keeps k with a ragged last step (m300n16k100: 185 vs 168 GFLOP/s). */
-    if (!transa && transb && n <= NARROW_NR && k >= 64 && (n <= TALL_MAX_NV || k % 16 == 0)) {
+    if (!transa && transb && use_dot_nt(m, n, k)) {
         gemm_dot_nt(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return GS_OK;
     }
