@@ -324,6 +324,13 @@ static const gs_ukernel_t ukernel_tall[TALL_MAX_NV / 2] = {
     TALL_DESC(2), TALL_DESC(4), TALL_DESC(6), TALL_DESC(8), TALL_DESC(10), TALL_DESC(12), TALL_DESC(14),
 };
 
+/* This core's share of its L2 in bytes (0 when hwloc does not know it). */
+static double l2_share(void)
+{
+    const gs_topo_t *t = gs_topo();
+    return t->cores_per_l2 > 0 ? (double)t->l2_bytes / t->cores_per_l2 : 0.0;
+}
+
 /* C = A B^T with A untransposed (a forward pass, X W^T): the rows of both operands run along k,
  * so a 4x4 block of C is 16 dot products, computed in place with nothing
  * packed: 16 accumulators along k (8 loads per 16 FMAs), then a shuffle tree leaves the 16 sums
@@ -427,14 +434,14 @@ GS_PACK_INLINE void dot_block(const int NB, long k, const float *a, long lda, co
         dot_store(c + i * ldc, out[i], cols, beta);
 }
 
-/* Row blocks [t0, t1) of C. */
-static void dot_rows(long t0, long t1, long m, long n, long k, float alpha, const float *a, long lda, const float *b,
-                     long ldb, float beta, float *c, long ldc)
+/* Row blocks [t0, t1) of C, columns [j0, j1). */
+static void dot_rows(long t0, long t1, long j0, long j1, long m, long n, long k, float alpha, const float *a, long lda,
+                     const float *b, long ldb, float beta, float *c, long ldc)
 {
     for (long t = t0; t < t1; t++) {
         const long i = t * DOT_B;
         const int rows = (int)(m - i < DOT_B ? m - i : DOT_B);
-        for (long j = 0; j < n; j += DOT_B) {
+        for (long j = j0; j < j1; j += DOT_B) {
             const int cols = (int)(n - j < DOT_B ? n - j : DOT_B);
             if (cols > 2) /* a 4 x 2 block for narrow remainders: n = 10 is 4 + 4 + 2 */
                 dot_block(4, k, a + i * lda, lda, b + j * ldb, ldb, c + i * ldc + j, ldc, alpha, beta, rows, cols);
@@ -444,19 +451,37 @@ static void dot_rows(long t0, long t1, long m, long n, long k, float alpha, cons
     }
 }
 
+/* Columns of C per pass: each 4-row block of A streams all of B's rows in the pass, so they must
+ * stay in (half of) this core's L2; a multiple of DOT_B, so blocks keep their 4 + ... + 2 split. */
+static long dot_col_block(long n, long k)
+{
+    const long bytes = (long)(l2_share() / 2);
+    const long cols = bytes / (4 * k) / DOT_B * DOT_B;
+    return cols < DOT_B ? DOT_B : cols < n ? cols : n;
+}
+
+/* One thread's row blocks [t0, t1), a pass over each column block in turn. */
+static void dot_rows_blocked(long t0, long t1, long m, long n, long k, float alpha, const float *a, long lda,
+                             const float *b, long ldb, float beta, float *c, long ldc)
+{
+    const long nb = dot_col_block(n, k);
+    for (long j0 = 0; j0 < n; j0 += nb)
+        dot_rows(t0, t1, j0, j0 + nb < n ? j0 + nb : n, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
 static void gemm_dot_nt(long m, long n, long k, float alpha, const float *a, long lda, const float *b, long ldb,
                         float beta, float *c, long ldc)
 {
     const long blocks = (m + DOT_B - 1) / DOT_B;
     const int nt = gs_gemm_threads(2.0 * (double)m * (double)n * (double)k, blocks);
     if (nt == 1) { /* most calls: no OpenMP construct at all, it would cost a visible share */
-        dot_rows(0, blocks, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        dot_rows_blocked(0, blocks, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
 #pragma omp parallel num_threads(nt)
     {
         const int tid = omp_get_thread_num();
-        dot_rows(blocks * tid / nt, blocks * (tid + 1) / nt, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        dot_rows_blocked(blocks * tid / nt, blocks * (tid + 1) / nt, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 }
 
@@ -480,18 +505,18 @@ const gs_ukernel_t *gs_gemm_avx512_ukernel(void) { return &ukernel; }
 /* Whether C = A B^T (A untransposed) takes the dot-product blocks rather than the loop nest.
  * Narrow C: they beat both narrow tiles once k fills a few 16-wide steps; at n = 15, 16 the 16x16
  * tile keeps k with a ragged last step (m300n16k100: 185 vs 168 GFLOP/s). Wider C: where few rows
- * over a deep k would pay for packing B^T with little reuse, as long as all of B stays in half of
- * this core's L2 (each 4-row block of A streams it once). Side by side, 1 thread, GFLOP/s loop nest
- * -> dot products: m64n128k784 226-231 -> 246-247 (2 threads 453 -> 485), m32n128k784 206 -> 247,
- * m64n128k1024 208 -> 241, m128n128k784 245 -> 247; and against: k = 256 236 -> 233, k = 128 232
- * -> 205, m256n128k784 251 -> 243, m64n512k784 (B 1.6 MB) 217 -> 197. */
+ * over a deep k would pay for packing B^T with little reuse, as long as a 4x4 block's 8 rows of
+ * k floats stay within 2/3 of L1 (k <= 1024 with 48 KiB). Side by side, 1 thread, GFLOP/s loop
+ * nest -> dot products: m64n128k784 226-231 -> 246-248 (2 threads 453 -> 485), m32n128k784 206 ->
+ * 247, m64n784k784 212 -> 246, m64n2048k784 223 -> 243, m64n784k1024 204 -> 219, m128n784k784 240
+ * -> 240; and against: k = 256 236 -> 233, k = 128 232 -> 205, k = 1536 215 -> 200, m256n128k784
+ * 251 -> 243. */
 static bool use_dot_nt(long m, long n, long k)
 {
     if (n <= NARROW_NR)
         return k >= 64 && (n <= TALL_MAX_NV || k % 16 == 0);
-    const gs_topo_t *t = gs_topo();
-    const double l2 = t->cores_per_l2 > 0 ? (double)t->l2_bytes / t->cores_per_l2 : 0.0;
-    return m <= 128 && k >= 512 && 4.0 * (double)n * (double)k <= l2 / 2;
+    const double l1 = (double)gs_topo()->l1d_bytes;
+    return m <= 128 && k >= 512 && 2 * DOT_B * 4.0 * (double)k <= 2 * l1 / 3;
 }
 
 gs_status_t gs_gemm_avx512(bool transa, bool transb, long m, long n, long k, float alpha, const float *a,
