@@ -484,7 +484,7 @@ const char *const gs_gemm_shapes_edge[] = {
     /* A B^T with few rows over a deep k, also dot products: ragged rows, columns (4 x 2 blocks
      * for n = 130), k tails, and B too big for one pass (501 columns in passes of 216 at k = 600
      * with a 1 MiB L2, the last one column wide) */
-    "m37n53k517ta0tb1", "m64n130k600ta0tb1beta1ldpad3", "m128n20k512ta0tb1alpha2", "m21n501k600ta0tb1beta1",
+    "m37n53k517ta0tb1", "m64n130k600ta0tb1beta1ldpad3", "m96n20k512ta0tb1alpha2", "m21n501k600ta0tb1beta1",
     /* k just under and just over a third above KC (256 with a 48 KiB L1): one pass of 339, or two
      * uneven ones */
     "m37n45k339ta1tb0beta1", "m29n70k345ta0tb1", "m41n66k400ta0tb0",

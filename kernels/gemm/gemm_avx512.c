@@ -508,15 +508,16 @@ const gs_ukernel_t *gs_gemm_avx512_ukernel(void) { return &ukernel; }
  * over a deep k would pay for packing B^T with little reuse, as long as a 4x4 block's 8 rows of
  * k floats stay within 2/3 of L1 (k <= 1024 with 48 KiB). Side by side, 1 thread, GFLOP/s loop
  * nest -> dot products: m64n128k784 226-231 -> 246-248 (2 threads 453 -> 485), m32n128k784 206 ->
- * 247, m64n784k784 212 -> 246, m64n2048k784 223 -> 243, m64n784k1024 204 -> 219, m128n784k784 240
- * -> 240; and against: k = 256 236 -> 233, k = 128 232 -> 205, k = 1536 215 -> 200, m256n128k784
- * 251 -> 243. */
+ * 247, m64n784k784 212 -> 246, m64n2048k784 223 -> 243, m64n784k1024 204 -> 219, m96n512k640 232
+ * -> 243; even around m = 100-128 (m128n784k784 240 -> 240, m100n600k1000 231 -> 233) and against
+ * beyond (m128n600k600 240-248 -> 232-236, m256n128k784 251 -> 243), k = 256 (236 -> 233), k = 128
+ * (232 -> 205), k = 1536 (215 -> 200). */
 static bool use_dot_nt(long m, long n, long k)
 {
     if (n <= NARROW_NR)
         return k >= 64 && (n <= TALL_MAX_NV || k % 16 == 0);
     const double l1 = (double)gs_topo()->l1d_bytes;
-    return m <= 128 && k >= 512 && 2 * DOT_B * 4.0 * (double)k <= 2 * l1 / 3;
+    return m <= 96 && k >= 512 && 2 * DOT_B * 4.0 * (double)k <= 2 * l1 / 3;
 }
 
 gs_status_t gs_gemm_avx512(bool transa, bool transb, long m, long n, long k, float alpha, const float *a,
