@@ -473,7 +473,7 @@ static void gemm_dot_nt(long m, long n, long k, float alpha, const float *a, lon
                         float beta, float *c, long ldc)
 {
     const long blocks = (m + DOT_B - 1) / DOT_B;
-    const int nt = gs_gemm_threads(2.0 * (double)m * (double)n * (double)k, blocks);
+    const int nt = gs_gemm_threads(NULL, 2.0 * (double)m * (double)n * (double)k, blocks);
     if (nt == 1) { /* most calls: no OpenMP construct at all, it would cost a visible share */
         dot_rows_blocked(0, blocks, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;

@@ -9,10 +9,11 @@
 #include "core/par.h"
 #include "core/topo.h"
 
-/* A thread must get at least this many FLOPs to earn back the fork/join and the extra packing
- * (a few microseconds, i.e. about a million FLOPs at this machine's per-core speed). Measured on
- * mlp7_sigmoid, whose hidden-layer GEMMs are 2.1 MFLOP: 2e6 keeps them on one thread (0.254 s an
- * epoch, 3 alternated runs), 1e6 forks them over 2 cores (0.201 s), 5e5 gains nothing more. */
+/* Unless the micro-kernel says otherwise (gs_ukernel_t.fork_flops), a thread must get at least this
+ * many FLOPs to earn back the fork/join and the extra packing (a few microseconds at AVX-512
+ * speed). Measured on mlp7_sigmoid, whose hidden-layer GEMMs are 2.1 MFLOP: 2e6 keeps them on one
+ * thread (0.254 s an epoch, 3 alternated runs), 1e6 forks them over 2 cores (0.201 s), 5e5 gains
+ * nothing more. */
 #define GEMM_FLOPS_PER_THREAD 1.0e6
 
 static long round_down(long x, long q) { return x / q * q; }
@@ -85,10 +86,12 @@ gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk, long k)
     return b;
 }
 
-int gs_gemm_threads(double flops, long pieces)
+int gs_gemm_threads(const gs_ukernel_t *uk, double flops, long pieces)
 {
     pthread_once(&tuning_once, read_tuning);
-    const double per_thread = tuning.flops_per_thread > 0 ? (double)tuning.flops_per_thread : GEMM_FLOPS_PER_THREAD;
+    const double per_thread = tuning.flops_per_thread > 0 ? (double)tuning.flops_per_thread
+                              : uk && uk->fork_flops > 0 ? uk->fork_flops
+                                                        : GEMM_FLOPS_PER_THREAD;
     const long nt = min_l(gs_par_threads(flops, per_thread), pieces);
     return nt < 1 ? 1 : (int)nt;
 }
@@ -97,7 +100,7 @@ int gs_gemm_threads(double flops, long pieces)
 static int choose_threads(long m, long n, long k, const gs_ukernel_t *uk)
 {
     long tiles = ((m + uk->mr - 1) / uk->mr) * ((n + uk->nr - 1) / uk->nr);
-    return gs_gemm_threads(2.0 * (double)m * (double)n * (double)k, tiles);
+    return gs_gemm_threads(uk, 2.0 * (double)m * (double)n * (double)k, tiles);
 }
 
 /* Per-calling-thread packing workspace, kept between calls: GEMMs in a training step are small and
@@ -212,17 +215,25 @@ static void thread_grid(gemm_ctx_t *x)
         x->tn = nt;
         x->shared_b = false;
     }
+    const gs_topo_t *t = gs_topo();
+    const double half_l2 = (double)t->l2_bytes / t->cores_per_l2 / 2;
+    const double a_bytes = 4.0 * (double)x->m * (double)x->k, b_bytes = 4.0 * (double)x->k * (double)x->n;
+    if (x->transb) {
+        /* A transposed B that fits half of L2 (a narrow layer's weights) is cheaper for each thread
+         * to pack whole than to share between barriers: m256n10k128ta0tb1 with AVX2, 2 threads, 73
+         * -> 125 GFLOP/s against oneDNN's 99-117. */
+        if (x->tm > 1 && b_bytes <= half_l2)
+            x->shared_b = false;
+        return;
+    }
     const long rows_load = (x->mtiles + nt - 1) / nt * x->ntiles;
-    if (x->transb || nt == 1 || x->mtiles < nt || 8 * rows_load > 9 * best)
+    if (nt == 1 || x->mtiles < nt || 8 * rows_load > 9 * best)
         return;
     const long by_cols = busiest(x, nt, false), by_rows = busiest(x, nt, true);
     bool rows;
     if (!n_ok || !x->direct_a) {
         rows = !n_ok || by_rows < by_cols;
     } else {
-        const gs_topo_t *t = gs_topo();
-        const double half_l2 = (double)t->l2_bytes / t->cores_per_l2 / 2;
-        const double a_bytes = 4.0 * (double)x->m * (double)x->k, b_bytes = 4.0 * (double)x->k * (double)x->n;
         const bool b_cheap = x->direct_b || b_bytes <= half_l2;
         rows = b_cheap && (by_rows < by_cols || (by_rows == by_cols && a_bytes > half_l2));
     }

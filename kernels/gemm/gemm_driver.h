@@ -38,6 +38,7 @@ typedef struct {
     bool vector_m; /* loads MR consecutive rows of op(A) as vectors: A is read in place only transposed */
     int nr_half;   /* > 0: a tile of nr <= nr_half columns reads only nr_half columns of B, so a last
                       panel exactly nr_half wide is read in place like a full one (no padded copy) */
+    double fork_flops; /* FLOPs each thread must get to pay for a fork; 0: the driver's default */
     gs_ukernel_fn *kernel;
     gs_ukernel_column_fn *column; /* optional: tiles down a panel in one call */
     gs_pack_a_fn *pack_a;
@@ -61,9 +62,10 @@ gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk, long k);
 const gs_ukernel_t *gs_gemm_avx2_ukernel(void);
 const gs_ukernel_t *gs_gemm_avx512_ukernel(void);
 
-/* Threads for a GEMM of `flops` in `pieces` independent parts: at most one per part, and only as
- * many as get enough work each to pay for the fork (GS_GEMM_FLOPS_PER_THREAD overrides). */
-int gs_gemm_threads(double flops, long pieces);
+/* Threads for a GEMM of `flops` in `pieces` independent parts with `uk`'s ISA: at most one per
+ * part, and only as many as get enough work each to pay for the fork (uk->fork_flops, the
+ * driver's default for a NULL uk; GS_GEMM_FLOPS_PER_THREAD overrides). */
+int gs_gemm_threads(const gs_ukernel_t *uk, double flops, long pieces);
 
 /* Runs the loop nest with `uk`; arguments already checked, m, n, k > 0. */
 gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, long m, long n, long k,
