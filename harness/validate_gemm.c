@@ -474,7 +474,8 @@ const char *const gs_gemm_shapes_edge[] = {
     /* exact tiles and partial tiles of both micro-kernels */
     "m6n16k8ta0tb0", "m8n32k8ta0tb0", "m12n32k16ta0tb0", "m5n15k3ta0tb0", "m9n33k17ta0tb0",
     "m13n47k300ta0tb0", "m7n17k9ta0tb0", "m17n65k33ta0tb0",
-    /* narrow C, where AVX-512 tiles 32 rows x n (n <= 14, even widths) or 16 x 16, or for A B^T
+    /* narrow C, where AVX2 tiles 16 rows x n (n <= 10, equal tiles of at most 6), AVX-512 32 rows x n
+     * (n <= 14, even widths) or 16 x 16, or for A B^T
      * (ta0tb1, k >= 64) takes 4x4 and 4x2 blocks of dot products: odd and even widths, each
      * transpose, beta, transposed A read in place, k tails, and enough rows for two threads */
     "m77n1k130ta0tb1", "m33n3k40ta1tb0beta1", "m40n4k33ta0tb0", "m65n6k19ta1tb1", "m31n8k70ta0tb1beta1",
