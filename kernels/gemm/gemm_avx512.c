@@ -287,34 +287,16 @@ GS_PACK_INLINE void ukernel_tall_body(const int NV, long kc, const float *restri
         tall_store_half(NV, hi, c + 16 * rs_c, rs_c, alpha, beta, mr - 16, nr);
 }
 
-static void pack_a_tall(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst)
-{
-    gs_gemm_pack_a_tpl(TALL_MR, mc, kc, a, lda, transa, rows, dst);
-}
+GS_GEMM_TALL_PACK_A
 
-/* One micro-kernel, B packing routine and descriptor per even width NV: n rounds up to the next. */
-#define TALL_UKERNEL(NV)                                                                                          \
-    static void ukernel_tall##NV(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b,       \
-                                 float *b_copy, float *c, long rs_c, float alpha, float beta, int mr, int nr)    \
-    {                                                                                                             \
-        (void)rs_a; /* 1: the driver reads A in place only when transposed (vector_m) */                         \
-        if (b_copy)                                                                                               \
-            ukernel_tall_body(NV, kc, a, cs_a, b, rs_b, true, b_copy, c, rs_c, alpha, beta, mr, nr);              \
-        else                                                                                                      \
-            ukernel_tall_body(NV, kc, a, cs_a, b, rs_b, false, NULL, c, rs_c, alpha, beta, mr, nr);               \
-    }                                                                                                             \
-    static void pack_b_tall##NV(long kc, long nc, const float *b, long ldb, bool transb, long cols, float *dst)  \
-    {                                                                                                             \
-        gs_gemm_pack_b_tpl(NV, kc, nc, b, ldb, transb, cols, dst);                                                \
-    }
-
-TALL_UKERNEL(2)
-TALL_UKERNEL(4)
-TALL_UKERNEL(6)
-TALL_UKERNEL(8)
-TALL_UKERNEL(10)
-TALL_UKERNEL(12)
-TALL_UKERNEL(14)
+/* One micro-kernel and B packing routine per even width NV (gemm_pack.h): n rounds up to the next. */
+GS_GEMM_TALL_UKERNEL(2)
+GS_GEMM_TALL_UKERNEL(4)
+GS_GEMM_TALL_UKERNEL(6)
+GS_GEMM_TALL_UKERNEL(8)
+GS_GEMM_TALL_UKERNEL(10)
+GS_GEMM_TALL_UKERNEL(12)
+GS_GEMM_TALL_UKERNEL(14)
 
 #define TALL_DESC(NV)                                                                                  \
     {.isa = "avx512", .mr = TALL_MR, .nr = NV, .vector_m = true, .kernel = ukernel_tall##NV,          \

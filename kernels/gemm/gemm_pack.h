@@ -121,4 +121,29 @@ GS_PACK_INLINE void gs_gemm_pack_b_tpl(const int NR, long kc, long nc, const flo
     }
 }
 
+/* The tall micro-kernels (narrow C, vectorized along m): each ISA file defines TALL_MR and
+ * ukernel_tall_body(NV, kc, a, cs_a, b, rs_b, copy_b, b_copy, c, rs_c, alpha, beta, mr, nr), then
+ * instantiates GS_GEMM_TALL_PACK_A once and GS_GEMM_TALL_UKERNEL per width NV: ukernel_tallNV
+ * (constant NV; a separate instantiation packs B on the way) and pack_b_tallNV. */
+#define GS_GEMM_TALL_PACK_A                                                                       \
+    static void pack_a_tall(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst) \
+    {                                                                                             \
+        gs_gemm_pack_a_tpl(TALL_MR, mc, kc, a, lda, transa, rows, dst);                           \
+    }
+
+#define GS_GEMM_TALL_UKERNEL(NV)                                                                                  \
+    static void ukernel_tall##NV(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b,       \
+                                 float *b_copy, float *c, long rs_c, float alpha, float beta, int mr, int nr)    \
+    {                                                                                                             \
+        (void)rs_a; /* 1: the driver reads A in place only when transposed (vector_m) */                         \
+        if (b_copy)                                                                                               \
+            ukernel_tall_body(NV, kc, a, cs_a, b, rs_b, true, b_copy, c, rs_c, alpha, beta, mr, nr);              \
+        else                                                                                                      \
+            ukernel_tall_body(NV, kc, a, cs_a, b, rs_b, false, NULL, c, rs_c, alpha, beta, mr, nr);               \
+    }                                                                                                             \
+    static void pack_b_tall##NV(long kc, long nc, const float *b, long ldb, bool transb, long cols, float *dst)  \
+    {                                                                                                             \
+        gs_gemm_pack_b_tpl(NV, kc, nc, b, ldb, transb, cols, dst);                                                \
+    }
+
 #endif
