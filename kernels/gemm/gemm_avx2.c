@@ -23,19 +23,24 @@ static inline void store_row(float *c, __m256 lo, __m256 hi, __m256 valpha, __m2
     _mm256_storeu_ps(c + 8, hi);
 }
 
-/* One k step of row i: C[i][0:16] += A[i][p] * B[p][0:16]. */
-#define ROW_FMA(i, c0, c1)                                \
-    do {                                                  \
-        const __m256 ai = _mm256_broadcast_ss(a + (i) * rs_a);   \
-        c0 = _mm256_fmadd_ps(ai, b0, c0);                 \
-        c1 = _mm256_fmadd_ps(ai, b1, c1);                 \
+/* One k step of row i: C[i][0:16] += A[i][p] * B[p][0:16]; rows past `rows` are not computed. */
+#define ROW_FMA(i, c0, c1)                                         \
+    do {                                                           \
+        if ((i) < rows) {                                          \
+            const __m256 ai = _mm256_broadcast_ss(a + (i) * rs_a); \
+            c0 = _mm256_fmadd_ps(ai, b0, c0);                      \
+            c1 = _mm256_fmadd_ps(ai, b1, c1);                      \
+        }                                                          \
     } while (0)
 
 /* The accumulators are named variables, not an array: GCC then keeps all 12 in ymm registers
- * (with an array it spilled some of them to the stack once prefetches were added). */
+ * (with an array it spilled some of them to the stack once prefetches were added). `rows` (a
+ * constant per instantiation) computes only the first rows of a bottom-edge tile: 6 does not
+ * divide the batch sizes (m = 64 leaves 4 rows, 128 and 256 leave 2), and a 4-row edge then takes
+ * 4 of the 6 cycles per k step, a 2-row one 4 (its 4 accumulators wait on FMA latency). */
 GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_a, long cs_a, const float *restrict b,
-                                      long rs_b, const bool copy_b, float *restrict b_copy, float *restrict c, long rs_c,
-                                      float alpha, float beta, int mr, int nr)
+                                      long rs_b, const bool copy_b, float *restrict b_copy, const int rows,
+                                      float *restrict c, long rs_c, float alpha, float beta, int mr, int nr)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -90,11 +95,15 @@ static void ukernel_6x16(long kc, const float *a, long rs_a, long cs_a, const fl
                          float *c, long rs_c, float alpha, float beta, int mr, int nr)
 {
     if (b_copy)
-        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, true, b_copy, c, rs_c, alpha, beta, mr, nr);
+        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, true, b_copy, MR, c, rs_c, alpha, beta, mr, nr);
+    else if (mr <= 2)
+        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, 2, c, rs_c, alpha, beta, mr, nr);
+    else if (mr <= 4)
+        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, 4, c, rs_c, alpha, beta, mr, nr);
     else if (rs_a == 1 && cs_a == MR && rs_b == NR)
-        ukernel_6x16_body(kc, a, 1, MR, b, NR, false, NULL, c, rs_c, alpha, beta, mr, nr);
+        ukernel_6x16_body(kc, a, 1, MR, b, NR, false, NULL, MR, c, rs_c, alpha, beta, mr, nr);
     else
-        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, c, rs_c, alpha, beta, mr, nr);
+        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, c, rs_c, alpha, beta, mr, nr);
 }
 
 /* `count` full-height tiles down one B panel, the instantiation chosen once (see gemm_avx512.c). */
@@ -103,10 +112,10 @@ static void ukernel_6x16_column(long kc, const float *a, long rs_a, long cs_a, l
 {
     if (rs_a == 1 && cs_a == MR && rs_b == NR)
         for (long t = 0; t < count; t++, a += a_step, c += MR * rs_c)
-            ukernel_6x16_body(kc, a, 1, MR, b, NR, false, NULL, c, rs_c, alpha, beta, MR, nr);
+            ukernel_6x16_body(kc, a, 1, MR, b, NR, false, NULL, MR, c, rs_c, alpha, beta, MR, nr);
     else
         for (long t = 0; t < count; t++, a += a_step, c += MR * rs_c)
-            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, c, rs_c, alpha, beta, MR, nr);
+            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, c, rs_c, alpha, beta, MR, nr);
 }
 
 static void pack_a(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst)
