@@ -23,13 +23,15 @@ static inline void store_row(float *c, __m256 lo, __m256 hi, __m256 valpha, __m2
     _mm256_storeu_ps(c + 8, hi);
 }
 
-/* One k step of row i: C[i][0:16] += A[i][p] * B[p][0:16]; rows past `rows` are not computed. */
+/* One k step of row i: C[i][0:16] += A[i][p] * B[p][0:16]; rows past `rows` are not computed,
+ * and a half tile computes only the left 8 columns. */
 #define ROW_FMA(i, c0, c1)                                         \
     do {                                                           \
         if ((i) < rows) {                                          \
             const __m256 ai = _mm256_broadcast_ss(a + (i) * rs_a); \
             c0 = _mm256_fmadd_ps(ai, b0, c0);                      \
-            c1 = _mm256_fmadd_ps(ai, b1, c1);                      \
+            if (!half)                                             \
+                c1 = _mm256_fmadd_ps(ai, b1, c1);                  \
         }                                                          \
     } while (0)
 
@@ -37,10 +39,12 @@ static inline void store_row(float *c, __m256 lo, __m256 hi, __m256 valpha, __m2
  * (with an array it spilled some of them to the stack once prefetches were added). `rows` (a
  * constant per instantiation) computes only the first rows of a bottom-edge tile: 6 does not
  * divide the batch sizes (m = 64 leaves 4 rows, 128 and 256 leave 2), and a 4-row edge then takes
- * 4 of the 6 cycles per k step, a 2-row one 4 (its 4 accumulators wait on FMA latency). */
+ * 4 of the 6 cycles per k step, a 2-row one 4 (its 4 accumulators wait on FMA latency). Likewise
+ * `half` (nr <= 8: the last panel of n = 50, say) skips the right half's loads and FMAs. */
 GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_a, long cs_a, const float *restrict b,
                                       long rs_b, const bool copy_b, float *restrict b_copy, const int rows,
-                                      float *restrict c, long rs_c, float alpha, float beta, int mr, int nr)
+                                      const bool half, float *restrict c, long rs_c, float alpha, float beta, int mr,
+                                      int nr)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -52,7 +56,7 @@ GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_
 
 #pragma GCC unroll 4
     for (long p = 0; p < kc; p++) {
-        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = half ? b0 : _mm256_loadu_ps(b + 8);
         if (copy_b) {
             _mm256_storeu_ps(b_copy, b0);
             _mm256_storeu_ps(b_copy + 8, b1);
@@ -95,27 +99,32 @@ static void ukernel_6x16(long kc, const float *a, long rs_a, long cs_a, const fl
                          float *c, long rs_c, float alpha, float beta, int mr, int nr)
 {
     if (b_copy)
-        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, true, b_copy, MR, c, rs_c, alpha, beta, mr, nr);
+        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, true, b_copy, MR, false, c, rs_c, alpha, beta, mr, nr);
     else if (mr <= 2)
-        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, 2, c, rs_c, alpha, beta, mr, nr);
+        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, 2, false, c, rs_c, alpha, beta, mr, nr);
     else if (mr <= 4)
-        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, 4, c, rs_c, alpha, beta, mr, nr);
+        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, 4, false, c, rs_c, alpha, beta, mr, nr);
+    else if (nr <= NR / 2)
+        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, true, c, rs_c, alpha, beta, mr, nr);
     else if (rs_a == 1 && cs_a == MR && rs_b == NR)
-        ukernel_6x16_body(kc, a, 1, MR, b, NR, false, NULL, MR, c, rs_c, alpha, beta, mr, nr);
+        ukernel_6x16_body(kc, a, 1, MR, b, NR, false, NULL, MR, false, c, rs_c, alpha, beta, mr, nr);
     else
-        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, c, rs_c, alpha, beta, mr, nr);
+        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, false, c, rs_c, alpha, beta, mr, nr);
 }
 
 /* `count` full-height tiles down one B panel, the instantiation chosen once (see gemm_avx512.c). */
 static void ukernel_6x16_column(long kc, const float *a, long rs_a, long cs_a, long a_step, long count, const float *b,
                                 long rs_b, float *c, long rs_c, float alpha, float beta, int nr)
 {
-    if (rs_a == 1 && cs_a == MR && rs_b == NR)
+    if (nr <= NR / 2)
         for (long t = 0; t < count; t++, a += a_step, c += MR * rs_c)
-            ukernel_6x16_body(kc, a, 1, MR, b, NR, false, NULL, MR, c, rs_c, alpha, beta, MR, nr);
+            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, true, c, rs_c, alpha, beta, MR, nr);
+    else if (rs_a == 1 && cs_a == MR && rs_b == NR)
+        for (long t = 0; t < count; t++, a += a_step, c += MR * rs_c)
+            ukernel_6x16_body(kc, a, 1, MR, b, NR, false, NULL, MR, false, c, rs_c, alpha, beta, MR, nr);
     else
         for (long t = 0; t < count; t++, a += a_step, c += MR * rs_c)
-            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, c, rs_c, alpha, beta, MR, nr);
+            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, false, c, rs_c, alpha, beta, MR, nr);
 }
 
 static void pack_a(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst)
@@ -236,7 +245,7 @@ static const gs_ukernel_t ukernel_tall[TALL_MAX_NV] = {
 /* Forks from 0.6 MFLOP: at half AVX-512's speed a thread earns back the fork with less work
  * (m256n10k128ta0tb1, 0.66 MFLOP, 2 threads: 72 -> 117 GFLOP/s, oneDNN's AVX2 sgemm 111-113). */
 static const gs_ukernel_t ukernel = {
-    .isa = "avx2", .mr = MR, .nr = NR, .fork_flops = 3.0e5, .kernel = ukernel_6x16,
+    .isa = "avx2", .mr = MR, .nr = NR, .nr_half = NR / 2, .fork_flops = 3.0e5, .kernel = ukernel_6x16,
     .column = ukernel_6x16_column, .pack_a = pack_a, .pack_b = pack_b,
 };
 
