@@ -100,12 +100,12 @@ static void ukernel_6x16(long kc, const float *a, long rs_a, long cs_a, const fl
 {
     if (b_copy)
         ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, true, b_copy, MR, false, c, rs_c, alpha, beta, mr, nr);
+    else if (nr <= NR / 2) /* first: an 8-wide last panel read in place has no columns past 8 */
+        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, true, c, rs_c, alpha, beta, mr, nr);
     else if (mr <= 2)
         ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, 2, false, c, rs_c, alpha, beta, mr, nr);
     else if (mr <= 4)
         ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, 4, false, c, rs_c, alpha, beta, mr, nr);
-    else if (nr <= NR / 2)
-        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, true, c, rs_c, alpha, beta, mr, nr);
     else if (rs_a == 1 && cs_a == MR && rs_b == NR)
         ukernel_6x16_body(kc, a, 1, MR, b, NR, false, NULL, MR, false, c, rs_c, alpha, beta, mr, nr);
     else
