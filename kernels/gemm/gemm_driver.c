@@ -180,7 +180,8 @@ static long busiest(const gemm_ctx_t *x, int nt, bool by_rows)
  *   fused into the first tile over each panel (two stores per k step beside 16 FMAs), so copying
  *   all of it costs each thread little;
  * - split M sharing the packed B panels, packed in a separate pass between two barriers per k
- *   block: the fallback for transposed B. On this shared 2-core VM every barrier waits for the
+ *   block: the fallback for a transposed B too big to copy (within half of L2, each thread packs
+ *   all of it in a pass of its own instead). On this shared 2-core VM every barrier waits for the
  *   slower core: 1024^3 and 2048^3 ran at 0.89-0.93x oneDNN this way (5% waiting, 5% packing B).
  * Untransposed B splits M (private B) where N cannot be split evenly enough, or where splitting M
  * leaves the busiest thread less work (n = 600 or 784 end in a partial panel, 64 or 256 rows are
@@ -220,8 +221,8 @@ static void thread_grid(gemm_ctx_t *x)
     const double a_bytes = 4.0 * (double)x->m * (double)x->k, b_bytes = 4.0 * (double)x->k * (double)x->n;
     if (x->transb) {
         /* A transposed B that fits half of L2 (a narrow layer's weights) is cheaper for each thread
-         * to pack whole than to share between barriers: m256n10k128ta0tb1 with AVX2, 2 threads, 73
-         * -> 125 GFLOP/s against oneDNN's 99-117. */
+         * to pack whole than to share between barriers: m256n10k128ta0tb1 with AVX2 and 2 threads
+         * (forked at a lower threshold) 106 -> 117 GFLOP/s side by side. */
         if (x->tm > 1 && b_bytes <= half_l2)
             x->shared_b = false;
         return;
