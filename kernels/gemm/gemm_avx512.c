@@ -4,8 +4,7 @@
  * layer) and a 16x16 one (n = 15, 16); all inside the generic BLIS loop nest of gemm_driver.c.
  * C = A B^T with untransposed A skips the loop nest where C is narrow (the output layer's forward
  * pass) or short over a deep k (a batch-64 first layer): 4x4 blocks of dot products along k,
- * nothing packed. Also built against SIMDe for the tests
- * (see core/simd_avx512.h). */
+ * nothing packed. Also built against SIMDe for the tests (see core/simd_avx512.h). */
 #include <omp.h>
 
 #include "core/hsum_avx512.h"
@@ -314,9 +313,9 @@ static double l2_share(void)
 }
 
 /* C = A B^T with A untransposed (a forward pass, X W^T): the rows of both operands run along k,
- * so a 4x4 block of C is 16 dot products, computed in place with nothing
- * packed: 16 accumulators along k (8 loads per 16 FMAs), then a shuffle tree leaves the 16 sums
- * in one zmm. The 32 x n tile would first have to transpose all of A. */
+ * so a 4x4 block of C is 16 dot products, computed in place with nothing packed: 16 accumulators
+ * along k (8 loads per 16 FMAs), then a shuffle tree leaves the 16 sums in one zmm. The 32 x n
+ * tile would first have to transpose all of A. */
 #define DOT_B 4
 
 /* Per 128-bit lane: [x0+x2, y0+y2, x1+x3, y1+y3]. */
