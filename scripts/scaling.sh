@@ -34,7 +34,14 @@ list="${1:-$(default_list)}"
 scenarios="${2:-mlp7_sigmoid,lenet_sigmoid}"
 epochs="${3:-3}"
 max=0
-for k in ${list//,/ }; do [ "$k" -gt "$max" ] && max="$k"; done
+for k in ${list//,/ }; do
+  # Checked before anything runs: a bad count would otherwise stop the script half way.
+  if ! [[ "$k" =~ ^[1-9][0-9]*$ ]] || [ "$k" -gt "$cores" ]; then
+    echo "scaling: thread count '$k' in '$list' is not between 1 and the $cores core(s) gradscope sees" >&2
+    exit 2
+  fi
+  [ "$k" -gt "$max" ] && max="$k"
+done
 run="${GS_SCALING_OUT:-results/scaling}/$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$run"
 "$gs" info --json > "$run/info.json"
