@@ -3,6 +3,7 @@
  * the generic BLIS loop nest of gemm_driver.c. */
 #include <immintrin.h>
 
+#include "core/transpose_avx2.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_driver.h"
 #include "kernels/gemm/gemm_pack.h"
@@ -150,26 +151,6 @@ static void pack_b(long kc, long nc, const float *b, long ldb, bool transb, long
 #define TALL_MAX_NV 6
 #define TALL_MAX_N 10
 
-/* 8x8 transpose in registers: r[i] lane j becomes r[j] lane i. */
-static inline void transpose8(__m256 r[8])
-{
-    __m256 t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
-        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
-    }
-    for (int i = 0; i < 4; i++) {
-        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
-        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
-    }
-}
-
 /* Rows [0, rows) of an 8-row half of the tile (`acc`: NV columns along m): transposed, then
  * C = alpha * acc + beta * C on the nr valid columns of each row, through masked loads and stores
  * that touch only those columns. */
@@ -179,7 +160,7 @@ GS_PACK_INLINE void tall_store_half(const int NV, const __m256 *acc, float *c, l
     __m256 r[8];
     for (int j = 0; j < 8; j++)
         r[j] = j < NV ? acc[j] : _mm256_setzero_ps();
-    transpose8(r);
+    gs_transpose8x8(r);
     const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     const __m256 valpha = _mm256_set1_ps(alpha), vbeta = _mm256_set1_ps(beta);
     for (int i = 0; i < rows; i++) {

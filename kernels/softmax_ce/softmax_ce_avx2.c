@@ -6,6 +6,7 @@
 #include <immintrin.h>
 #include <stdbool.h>
 
+#include "core/transpose_avx2.h"
 #include "kernels/act/vmath_avx2.h"
 #include "kernels/softmax_ce/softmax_ce.h"
 #include "kernels/softmax_ce/softmax_ce_rows.h"
@@ -194,26 +195,6 @@ static void ce_block_loss(const gs_softmax_row_t *r, int nb, float *terms)
 
 /* ---- 8 rows of at most 16 classes, one row per lane ---- */
 
-/* In-register 8 x 8 transpose: r[i] lane j becomes r[j] lane i (24 shuffles). */
-static inline void transpose8(__m256 r[W])
-{
-    __m256 t[W], u[W];
-    for (int i = 0; i < 4; i++) {
-        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 2; i++) {
-        u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-        u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
-        u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-        u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
-    }
-    for (int i = 0; i < 4; i++) {
-        r[i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x20);
-        r[4 + i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x31);
-    }
-}
-
 /* Classes [j, j + 8) of row r of an 8-row block: a full load where it stays inside the block (the
  * lanes past the row read the next row and are never used), a masked one at its end. */
 static inline __m256 block_chunk_load(const float *x, long c, int r, long j)
@@ -245,7 +226,7 @@ static void block_load(const float *x, long c, const int32_t *y, block_t *b)
     for (int h = 0; h < 2; h++) {
         for (int r = 0; r < W; r++)
             b->col[h * W + r] = block_chunk_load(x, c, r, h * W);
-        transpose8(b->col + h * W);
+        gs_transpose8x8(b->col + h * W);
     }
     b->y = _mm256_loadu_si256((const __m256i *)y);
     b->m = neg_inf();
@@ -284,8 +265,8 @@ static void block_store(float *dx, long c, __m256 *g)
 {
     for (long j = c; j < 2 * W; j++)
         g[j] = _mm256_setzero_ps();
-    transpose8(g);
-    transpose8(g + W);
+    gs_transpose8x8(g);
+    gs_transpose8x8(g + W);
     for (int r = 0; r < W; r++) {
         block_chunk_store(dx, c, r, 0, g[r]);
         block_chunk_store(dx, c, r, W, g[W + r]);
