@@ -23,6 +23,12 @@ gs_status_t gs_topo_init(void);
 /* The topology; valid after gs_topo_init() (falls back to sane defaults if hwloc failed). */
 const gs_topo_t *gs_topo(void);
 
+/* One core's share of its L2 in bytes (0 when hwloc does not know the L2). */
+static inline double gs_topo_l2_per_core(const gs_topo_t *t)
+{
+    return (double)t->l2_bytes / (t->cores_per_l2 > 0 ? t->cores_per_l2 : 1);
+}
+
 /* Gives the calling thread the CPU set the process started with, so that a child process it starts
  * gets that set rather than the bound thread's one core. False if it could not be read or set. */
 bool gs_topo_set_start_affinity(void);

@@ -305,13 +305,6 @@ static const gs_ukernel_t ukernel_tall[TALL_MAX_NV / 2] = {
     TALL_DESC(2), TALL_DESC(4), TALL_DESC(6), TALL_DESC(8), TALL_DESC(10), TALL_DESC(12), TALL_DESC(14),
 };
 
-/* This core's share of its L2 in bytes (0 when hwloc does not know it). */
-static double l2_share(void)
-{
-    const gs_topo_t *t = gs_topo();
-    return t->cores_per_l2 > 0 ? (double)t->l2_bytes / t->cores_per_l2 : 0.0;
-}
-
 /* C = A B^T with A untransposed (a forward pass, X W^T): the rows of both operands run along k,
  * so a 4x4 block of C is 16 dot products, computed in place with nothing packed: 16 accumulators
  * along k (8 loads per 16 FMAs), then a shuffle tree leaves the 16 sums in one zmm. The 32 x n
@@ -436,7 +429,7 @@ static void dot_rows(long t0, long t1, long j0, long j1, long m, long n, long k,
  * stay in (half of) this core's L2; a multiple of DOT_B, so blocks keep their 4 + ... + 2 split. */
 static long dot_col_block(long n, long k)
 {
-    const long bytes = (long)(l2_share() / 2);
+    const long bytes = (long)(gs_topo_l2_per_core(gs_topo()) / 2);
     const long cols = bytes / (4 * k) / DOT_B * DOT_B;
     return cols < DOT_B ? DOT_B : cols < n ? cols : n;
 }

@@ -65,7 +65,7 @@ gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk, long k)
     pthread_once(&tuning_once, read_tuning);
     const gs_topo_t *t = gs_topo();
     const long f = (long)sizeof(float);
-    long l1 = (long)t->l1d_bytes, l2 = (long)t->l2_bytes / t->cores_per_l2;
+    long l1 = (long)t->l1d_bytes, l2 = (long)gs_topo_l2_per_core(t);
     long l3 = (long)t->l3_bytes / t->cores_per_l3;
     gs_gemm_blocking_t b;
     /* The B micro-panel (KC x NR) stays in L1 while A micro-panels stream past it: up to 2/3 of L1,
@@ -216,8 +216,7 @@ static void thread_grid(gemm_ctx_t *x)
         x->tn = nt;
         x->shared_b = false;
     }
-    const gs_topo_t *t = gs_topo();
-    const double half_l2 = (double)t->l2_bytes / t->cores_per_l2 / 2;
+    const double half_l2 = gs_topo_l2_per_core(gs_topo()) / 2;
     const double a_bytes = 4.0 * (double)x->m * (double)x->k, b_bytes = 4.0 * (double)x->k * (double)x->n;
     if (x->transb) {
         /* A transposed B that fits half of L2 (a narrow layer's weights) is cheaper for each thread
