@@ -123,17 +123,26 @@ static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t
 }
 
 /* Whether to read op(B) in place: only untransposed B (its rows are already NR-contiguous), for few
- * rows of C (little reuse of a packed panel), and with a row stride that does not map every row of
- * a micro-panel to the same few L1 sets. Forced with GS_GEMM_DIRECT_B=0|1. */
+ * rows of C (little reuse of a packed panel), and not where rows a multiple of 4 KiB apart land in
+ * one L1 set and a new page each (n = 1024 with AVX-512: 0.75-0.8x in place against 1.0-1.15x
+ * packed). Rows 2 KiB apart pay only for few tiles per panel (m <= 8 MR); 512 B and 1 KiB, like
+ * unaligned strides, up to 64 MR. Measured over m 32-512, n 128-1024, k 64-512, both transposes of A,
+ * each way alternated with oneDNN: in place took AVX-512 m32n512k256 0.87-0.93 -> 1.0x and
+ * m32n128k512ta1 0.94 -> 1.0x, n = 64-256 and 640 +1-6% up to m = 256, while n = 512 lost up to 5%
+ * from m = 128 (all had been packed: every line-aligned stride that is a multiple of 256 B was);
+ * AVX2 moved -4% to +6%, mostly within 2%. Forced with GS_GEMM_DIRECT_B=-1|1. */
 static bool use_direct_b(bool transb, long m, long ldb, const gs_ukernel_t *uk)
 {
     if (transb)
         return false;
     if (tuning.direct_b)
         return tuning.direct_b > 0;
-    long line_stride = ldb % 16 ? 1 : ldb / 16; /* cache lines between rows, when line-aligned */
-    bool spreads_over_sets = (line_stride & 3) != 0;
-    return spreads_over_sets && m <= 64 * uk->mr;
+    const long row_bytes = 4 * ldb;
+    if (row_bytes % 4096 == 0)
+        return false;
+    if (row_bytes % 2048 == 0)
+        return m <= 8 * uk->mr;
+    return m <= 64 * uk->mr;
 }
 
 /* Everything one GEMM call's threads share. */
