@@ -85,7 +85,13 @@ GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_
         return;
     }
     const __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-    /* Edge tile: the same accumulators, scaled into a buffer, then only the valid corner to C. */
+    if (nr == NR) { /* a bottom edge: whole rows */
+        for (int i = 0; i < mr; i++)
+            store_row(c + i * rs_c, acc[i][0], acc[i][1], valpha, vbeta, beta);
+        return;
+    }
+    /* Narrower: the same accumulators, scaled into a buffer, then only the valid corner to C (AVX2's
+     * masked stores are slow on AMD). */
     float t[MR * NR] __attribute__((aligned(32)));
     for (int i = 0; i < MR; i++) {
         _mm256_store_ps(t + i * NR, _mm256_mul_ps(acc[i][0], valpha));
@@ -94,19 +100,30 @@ GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_
     gs_gemm_store_edge(t, NR, c, rs_c, beta, mr, nr);
 }
 
+/* A bottom-edge tile of `rows` rows (see ukernel_6x16_body), full or half width. */
+#define EDGE_TILE(rows)                                                                                       \
+    do {                                                                                                      \
+        if (nr <= NR / 2)                                                                                     \
+            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, true, c, rs_c, alpha, beta, mr, nr);  \
+        else                                                                                                  \
+            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, false, c, rs_c, alpha, beta, mr, nr); \
+    } while (0)
+
 /* Packed operands get their own instantiation with constant strides (simpler addressing in the
- * hot loop); operands read in place use the general one, and packing B on the way a third. */
+ * hot loop); operands read in place use the general one, and packing B on the way a third. An
+ * edge tile of 2 or 4 rows reads only those rows of A (the driver runs such edges in place:
+ * gs_ukernel_t.exact_rows), so its height is chosen before its width. */
 static void ukernel_6x16(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *b_copy,
                          float *c, long rs_c, float alpha, float beta, int mr, int nr)
 {
     if (b_copy)
         ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, true, b_copy, MR, false, c, rs_c, alpha, beta, mr, nr);
-    else if (nr <= NR / 2) /* first: an 8-wide last panel read in place has no columns past 8 */
-        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, true, c, rs_c, alpha, beta, mr, nr);
     else if (mr <= 2)
-        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, 2, false, c, rs_c, alpha, beta, mr, nr);
+        EDGE_TILE(2);
     else if (mr <= 4)
-        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, 4, false, c, rs_c, alpha, beta, mr, nr);
+        EDGE_TILE(4);
+    else if (nr <= NR / 2) /* an 8-wide last panel read in place has no columns past 8 */
+        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, true, c, rs_c, alpha, beta, mr, nr);
     else if (rs_a == 1 && cs_a == MR && rs_b == NR)
         ukernel_6x16_body(kc, a, 1, MR, b, NR, false, NULL, MR, false, c, rs_c, alpha, beta, mr, nr);
     else
@@ -226,8 +243,9 @@ static const gs_ukernel_t ukernel_tall[TALL_MAX_NV] = {
 /* Forks from 0.6 MFLOP: at half AVX-512's speed a thread earns back the fork with less work
  * (m256n10k128ta0tb1, 0.66 MFLOP, 2 threads: 72 -> 117 GFLOP/s, oneDNN's AVX2 sgemm 111-113). */
 static const gs_ukernel_t ukernel = {
-    .isa = "avx2", .mr = MR, .nr = NR, .nr_half = NR / 2, .fork_flops = 3.0e5, .kernel = ukernel_6x16,
-    .column = ukernel_6x16_column, .pack_a = pack_a, .pack_b = pack_b,
+    .isa = "avx2", .mr = MR, .nr = NR, .nr_half = NR / 2, .fork_flops = 3.0e5,
+    .exact_rows = 1u << 2 | 1u << 4, .min_rows = 4, /* 8 accumulators cover the FMA latency */
+    .kernel = ukernel_6x16, .column = ukernel_6x16_column, .pack_a = pack_a, .pack_b = pack_b,
 };
 
 const gs_ukernel_t *gs_gemm_avx2_ukernel(void) { return &ukernel; }

@@ -274,19 +274,32 @@ typedef struct {
     bool pack_on_first_use;
 } b_panels_t;
 
-/* One tile at rows ic + i, column j: A in place for the block's first full_rows rows, else from
- * the packed edge panel in apack. */
-static void tile(const gemm_ctx_t *x, const float *apack, long full_rows, long ic, long i, long j, long pc, long kc,
-                 const float *b, long rs_b, float *b_copy, float beta, int nr)
+/* One mr-row tile at rows ic + i, column j: A in place, or from the packed panels in apack that
+ * start at the block's row `packed_from`. */
+static void tile(const gemm_ctx_t *x, bool a_in_place, const float *apack, long packed_from, long ic, long i, int mr,
+                 long j, long pc, long kc, const float *b, long rs_b, float *b_copy, float beta, int nr)
 {
     const int MR = x->uk->mr;
-    const int mr = (int)min_l(MR, x->m - (ic + i));
     float *cij = x->c + (ic + i) * x->ldc + j;
-    if (i < full_rows)
+    if (a_in_place)
         x->uk->kernel(kc, x->a + (ic + i) * x->rs_a + pc * x->cs_a, x->rs_a, x->cs_a, b, rs_b, b_copy, cij, x->ldc,
                       x->alpha, beta, mr, nr);
     else
-        x->uk->kernel(kc, apack + (i - full_rows) * kc, 1, MR, b, rs_b, b_copy, cij, x->ldc, x->alpha, beta, mr, nr);
+        x->uk->kernel(kc, apack + (i - packed_from) * kc, 1, MR, b, rs_b, b_copy, cij, x->ldc, x->alpha, beta, mr,
+                      nr);
+}
+
+/* With A read in place, the height of the tiles that run the rows past a block's whole MR tiles
+ * in place too (gs_ukernel_t.exact_rows), or 0 to leave them to a packed, zero-padded
+ * micro-panel: the remainder itself, or, where it is too short to hide the FMA latency, the last
+ * whole tile and the remainder as two equal tiles (AVX2: 6 + 2 rows as 4 + 4, 8 cycles a k step
+ * instead of 6 + 4; m = 32 with transposed A 0.93 -> x oneDNN). */
+static int edge_height(const gs_ukernel_t *uk, long whole_tiles, long rest)
+{
+    const long pair = uk->mr + rest;
+    if (rest < uk->min_rows && whole_tiles > 0 && pair % 2 == 0 && (uk->exact_rows >> (pair / 2) & 1))
+        return (int)(pair / 2);
+    return uk->exact_rows >> rest & 1 ? (int)rest : 0;
 }
 
 /* The ic -> jr -> ir loops of one thread over rows [m0, m1) and columns [jlo, jhi) of block (jc, pc). */
@@ -297,35 +310,43 @@ static void compute_block(const gemm_ctx_t *x, b_panels_t bp, float *apack, long
     const float beta = pc == 0 ? x->beta : 1.0f; /* later k blocks accumulate */
     for (long ic = m0; ic < m1; ic += x->bk.mc) {
         const long mc = min_l(x->bk.mc, m1 - ic);
-        /* In place, only a partial last micro-panel is packed (zero-padded, at the start of apack). */
-        const long full_rows = x->direct_a ? (mc / MR) * MR : 0;
-        if (full_rows < mc) {
+        /* In place, only the rows past the whole tiles may need packing (zero-padded, at the start
+         * of apack); full_rows: the whole tiles read in place, edge_h: the tiles after them. */
+        const long whole = mc / MR * MR;
+        const int edge_h = x->direct_a && whole < mc ? edge_height(x->uk, whole / MR, mc - whole) : 0;
+        const long full_rows = !x->direct_a ? 0 : edge_h && edge_h != mc - whole ? whole - MR : whole;
+        if (full_rows < mc && !edge_h) {
             const long r0 = ic + full_rows;
             const float *src = x->transa ? x->a + pc * x->lda + r0 : x->a + r0 * x->lda + pc;
             x->uk->pack_a(mc - full_rows, kc, src, x->lda, x->transa, x->m - r0, apack);
         }
+        /* The first tile packs B on its way only as a whole tile (an edge tile reads fewer rows of
+         * A than the copy needs); a block of edge tiles alone is the only block and reads B in place. */
+        const bool first_whole = !x->direct_a || full_rows > 0;
         for (long j = jlo; j < jhi; j += NR) {
             const long panel = (j - jc) / NR;
             const int nr = (int)min_l(NR, x->n - j);
             const float *in_place = x->b + pc * x->ldb + j;
             float *packed = bp.bpack + panel * NR * x->kc_max;
-            const bool b_in_place = panel < bp.first_packed;
-            float *b_copy = ic == m0 && bp.pack_on_first_use && !b_in_place && nr == NR ? packed : NULL;
+            const bool fused = ic == m0 && bp.pack_on_first_use && panel >= bp.first_packed && nr == NR;
+            const bool b_in_place = panel < bp.first_packed || (fused && !first_whole);
+            float *b_copy = fused && first_whole ? packed : NULL;
             const float *b = b_in_place ? in_place : packed;
             const long rs_b = b_in_place ? x->ldb : NR;
             long i = 0;
             if (b_copy) { /* the first tile packs the panel while reading it in place */
-                tile(x, apack, full_rows, ic, 0, j, pc, kc, in_place, x->ldb, b_copy, beta, nr);
+                tile(x, x->direct_a, apack, full_rows, ic, 0, (int)min_l(MR, mc), j, pc, kc, in_place, x->ldb,
+                     b_copy, beta, nr);
                 i = MR;
             }
             if (x->uk->column) {
                 /* Whole-height tiles in runs, one call per run: read in place, then packed. */
-                const long direct_end = full_rows, packed_end = min_l(mc, round_down(x->m - ic, MR));
-                if (i < direct_end) {
+                const long packed_end = edge_h ? full_rows : min_l(mc, round_down(x->m - ic, MR));
+                if (i < full_rows) {
                     x->uk->column(kc, x->a + (ic + i) * x->rs_a + pc * x->cs_a, x->rs_a, x->cs_a, MR * x->rs_a,
-                                  (direct_end - i) / MR, b, rs_b, x->c + (ic + i) * x->ldc + j, x->ldc, x->alpha,
+                                  (full_rows - i) / MR, b, rs_b, x->c + (ic + i) * x->ldc + j, x->ldc, x->alpha,
                                   beta, nr);
-                    i = direct_end;
+                    i = full_rows;
                 }
                 if (i < packed_end) {
                     x->uk->column(kc, apack + (i - full_rows) * kc, 1, MR, MR * kc, (packed_end - i) / MR, b, rs_b,
@@ -333,8 +354,12 @@ static void compute_block(const gemm_ctx_t *x, b_panels_t bp, float *apack, long
                     i = packed_end;
                 }
             }
-            for (; i < mc; i += MR)
-                tile(x, apack, full_rows, ic, i, j, pc, kc, b, rs_b, NULL, beta, nr);
+            for (; i < full_rows; i += MR)
+                tile(x, true, apack, full_rows, ic, i, MR, j, pc, kc, b, rs_b, NULL, beta, nr);
+            const int h = edge_h ? edge_h : MR;
+            for (; i < mc; i += h)
+                tile(x, edge_h > 0, apack, full_rows, ic, i, (int)min_l(h, mc - i), j, pc, kc, b, rs_b, NULL, beta,
+                     nr);
         }
     }
 }
