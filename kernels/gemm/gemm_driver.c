@@ -109,7 +109,7 @@ static _Thread_local gs_scratch_t workspace;
 
 /* Whether to read op(A) in place instead of packing it. Packing pays when A is large and each of
  * its micro-panels is reused across many B micro-panels; for the narrow layers of an MLP
- * (n = 10..128), or when all of op(A) fits in a quarter of L2 anyway, the copy costs more than the
+ * (n = 10..128), or when all of op(A) fits in a quarter of this core's L2 anyway, the copy costs more than the
  * strided broadcasts it saves, and an unpacked A lets threads own whole columns of C (no barriers).
  * Forced with GS_GEMM_DIRECT_A=-1|1. */
 static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t *uk)
@@ -119,7 +119,7 @@ static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t
     if (tuning.direct_a)
         return tuning.direct_a > 0;
     const double a_bytes = 4.0 * (double)m * (double)k;
-    return n <= 8 * uk->nr || a_bytes <= (double)gs_topo()->l2_bytes / 4;
+    return n <= 8 * uk->nr || a_bytes <= gs_topo_l2_per_core(gs_topo()) / 4;
 }
 
 /* Whether to read op(B) in place: only untransposed B (its rows are already NR-contiguous), for few
