@@ -42,20 +42,25 @@ static inline void store_row(float *c, __m512 lo, __m512 hi, __m512 valpha, __m5
 }
 
 /* One k step of row i: C[i][0:32] += A[i][p] * B[p][0:32] (the broadcast folds into the FMA);
- * only the left 16 columns in a half tile. */
-#define ROW_FMA(i, c0, c1)                               \
-    do {                                                 \
-        const __m512 ai = _mm512_set1_ps(a[(i) * rs_a]); \
-        c0 = _mm512_fmadd_ps(ai, b0, c0);                \
-        if (!half)                                       \
-            c1 = _mm512_fmadd_ps(ai, b1, c1);            \
+ * rows past `rows` are not computed, and a half tile computes only the left 16 columns. */
+#define ROW_FMA(i, c0, c1)                                   \
+    do {                                                     \
+        if ((i) < rows) {                                    \
+            const __m512 ai = _mm512_set1_ps(a[(i) * rs_a]); \
+            c0 = _mm512_fmadd_ps(ai, b0, c0);                \
+            if (!half)                                       \
+                c1 = _mm512_fmadd_ps(ai, b1, c1);            \
+        }                                                    \
     } while (0)
 
 /* Named accumulators rather than an array so GCC keeps all 16 in zmm registers. A half tile
- * (nr <= 16: the last panel of n = 784, say) skips the right half's loads and FMAs. */
+ * (nr <= 16: the last panel of n = 784, say) skips the right half's loads and FMAs; `rows` (a
+ * constant per instantiation) computes and reads only the first rows of a bottom-edge tile (m = 100
+ * leaves 4 rows: without it the edge took a whole 8-row tile's time). */
 GS_PACK_INLINE void ukernel_8x32_body(long kc, const float *restrict a, long rs_a, long cs_a, const float *restrict b,
-                                      long rs_b, const bool copy_b, float *restrict b_copy, const bool half,
-                                      float *restrict c, long rs_c, float alpha, float beta, int mr, int nr)
+                                      long rs_b, const bool copy_b, float *restrict b_copy, const int rows,
+                                      const bool half, float *restrict c, long rs_c, float alpha, float beta, int mr,
+                                      int nr)
 {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -109,19 +114,37 @@ GS_PACK_INLINE void ukernel_8x32_body(long kc, const float *restrict a, long rs_
         store_row(c + i * rs_c, acc[i][0], acc[i][1], valpha, vbeta, beta, lo_mask, hi_mask, full);
 }
 
+/* A bottom-edge tile of `rows` rows, full or half width. */
+#define EDGE_TILE(rows)                                                                                      \
+    do {                                                                                                     \
+        if (nr <= NR / 2)                                                                                    \
+            ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, true, c, rs_c, alpha, beta, mr, nr);  \
+        else                                                                                                 \
+            ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, false, c, rs_c, alpha, beta, mr, nr); \
+    } while (0)
+
 /* Packed operands get their own instantiation with constant strides (simpler addressing in the
- * hot loop); operands read in place use the general one, and packing B on the way a third. */
+ * hot loop); operands read in place use the general one, and packing B on the way a third. Edge
+ * tiles of 4 to 6 rows (8 to 12 accumulators: enough to cover the FMA latency) read only their
+ * rows of A, so the driver runs them in place (gs_ukernel_t.exact_rows); their height is chosen
+ * before their width. */
 static void ukernel_8x32(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *b_copy,
                          float *c, long rs_c, float alpha, float beta, int mr, int nr)
 {
     if (b_copy)
-        ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, true, b_copy, false, c, rs_c, alpha, beta, mr, nr);
-    else if (nr <= 16)
-        ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, true, c, rs_c, alpha, beta, mr, nr);
+        ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, true, b_copy, MR, false, c, rs_c, alpha, beta, mr, nr);
+    else if (mr == 4)
+        EDGE_TILE(4);
+    else if (mr == 5)
+        EDGE_TILE(5);
+    else if (mr == 6)
+        EDGE_TILE(6);
+    else if (nr <= NR / 2)
+        ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, true, c, rs_c, alpha, beta, mr, nr);
     else if (rs_a == 1 && cs_a == MR && rs_b == NR)
-        ukernel_8x32_body(kc, a, 1, MR, b, NR, false, NULL, false, c, rs_c, alpha, beta, mr, nr);
+        ukernel_8x32_body(kc, a, 1, MR, b, NR, false, NULL, MR, false, c, rs_c, alpha, beta, mr, nr);
     else
-        ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, false, c, rs_c, alpha, beta, mr, nr);
+        ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, false, c, rs_c, alpha, beta, mr, nr);
 }
 
 /* `count` full-height tiles down one B panel (tile t: A at a + t*a_step, C MR rows further down):
@@ -134,11 +157,11 @@ static void ukernel_8x32_column(long kc, const float *a, long rs_a, long cs_a, l
                                 long rs_b, float *c, long rs_c, float alpha, float beta, int nr)
 {
     if (nr <= 16)
-        COLUMN_LOOP(rs_a, cs_a, b, rs_b, false, NULL, true);
+        COLUMN_LOOP(rs_a, cs_a, b, rs_b, false, NULL, MR, true);
     else if (rs_a == 1 && cs_a == MR && rs_b == NR)
-        COLUMN_LOOP(1, MR, b, NR, false, NULL, false);
+        COLUMN_LOOP(1, MR, b, NR, false, NULL, MR, false);
     else
-        COLUMN_LOOP(rs_a, cs_a, b, rs_b, false, NULL, false);
+        COLUMN_LOOP(rs_a, cs_a, b, rs_b, false, NULL, MR, false);
 }
 
 /* Narrow C: 16 rows of one zmm each. 16 accumulators cover the FMA latency; per k step one load of
@@ -470,7 +493,9 @@ static void pack_b(long kc, long nc, const float *b, long ldb, bool transb, long
 }
 
 static const gs_ukernel_t ukernel = {
-    .isa = "avx512", .mr = MR, .nr = NR, .nr_half = NR / 2, .kernel = ukernel_8x32,
+    .isa = "avx512", .mr = MR, .nr = NR, .nr_half = NR / 2,
+    .exact_rows = 1u << 4 | 1u << 5 | 1u << 6, .min_rows = 4, /* 2 FMA pipes x 4 cycles: 8 accumulators */
+    .kernel = ukernel_8x32,
     .column = ukernel_8x32_column, .pack_a = pack_a, .pack_b = pack_b,
 };
 
