@@ -10,8 +10,9 @@
 /* Computes one mr x nr tile (mr <= MR, nr <= NR): C = alpha * A*B + beta * C over kc steps, where
  * A element (i, p) is a[i*rs_a + p*cs_a] and B element (p, j) is b[p*rs_b + j]. Packed panels have
  * rs_a = 1, cs_a = MR, rs_b = NR; unpacked operands are read in place with their own strides. A and
- * B must hold full MR rows / NR columns (edge panels are packed, zero-padded), except a B panel of
- * exactly nr_half columns for a kernel that declares it (gs_ukernel_t). beta == 0 means C
+ * B must hold full MR rows / NR columns (edge panels are packed, zero-padded), except an A edge of
+ * mr rows or a B panel of exactly nr_half columns for a kernel that declares it (gs_ukernel_t
+ * exact_rows, nr_half). beta == 0 means C
  * is write-only (never read, so NaN in C cannot leak). A non-NULL b_copy receives the kc x NR
  * values of B as read, in packed layout: the first tile over a panel packs it for the others
  * while it computes, instead of a separate pass reading B once more. */
