@@ -126,7 +126,8 @@ static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t
  * rows of C (little reuse of a packed panel), and not where rows a multiple of 4 KiB apart land in
  * one L1 set and a new page each (n = 1024 with AVX-512: 0.75-0.8x in place against 1.0-1.15x
  * packed). Rows 2 KiB apart pay only for few tiles per panel (m <= 8 MR); 512 B and 1 KiB, like
- * unaligned strides, up to 64 MR. Measured over m 32-512, n 128-1024, k 64-512, both transposes of A,
+ * unaligned strides, up to 128 MR (64 MR before: m784n128k256ta1tb0 0.98-1.0 -> 1.01x oneDNN with 1
+ * and 2 threads; forced in place, m = 1024-4096 moved within +-3% with no trend). Measured over m 32-512, n 128-1024, k 64-512, both transposes of A,
  * each way alternated with oneDNN: in place took AVX-512 m32n512k256 0.87-0.93 -> 1.0x and
  * m32n128k512ta1 0.94 -> 1.0x, n = 64-256 and 640 +1-6% up to m = 256, while n = 512 lost up to 5%
  * from m = 128 (all had been packed: every line-aligned stride that is a multiple of 256 B was);
@@ -142,7 +143,7 @@ static bool use_direct_b(bool transb, long m, long ldb, const gs_ukernel_t *uk)
         return false;
     if (row_bytes % 2048 == 0)
         return m <= 8 * uk->mr;
-    return m <= 64 * uk->mr;
+    return m <= 128 * uk->mr;
 }
 
 /* Everything one GEMM call's threads share. */
