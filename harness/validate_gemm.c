@@ -476,10 +476,10 @@ const char *const gs_gemm_shapes_edge[] = {
     "m13n47k300ta0tb0", "m7n17k9ta0tb0", "m17n65k33ta0tb0",
     /* half tiles: a last panel of at most half the tile's width, 8 columns read in place (AVX2) */
     "m13n24k40ta0tb0beta1", "m7n40k70ta1tb0beta1",
-    /* bottom edges computing only their rows (AVX2 2 or 4, AVX-512 4 to 6), read in place, alone,
-     * after whole tiles, or with the last whole tile as two equal tiles; full and half width */
+    /* bottom edges in place, in tiles of even heights that compute only their rows (AVX2 2, 4, 5;
+     * AVX-512 4 to 7), alone or after whole tiles; full and half width */
     "m8n24k40ta0tb0beta1", "m40n40k33ta1tb0", "m14n72k50ta0tb0", "m4n16k20ta1tb0beta1",
-    "m10n40k30ta0tb0beta1", "m18n100k70ta1tb0",
+    "m10n40k30ta0tb0beta1", "m18n100k70ta1tb0", "m25n40k30ta1tb0beta1", "m33n24k50ta0tb0", "m41n72k20ta1tb0",
     /* narrow C, where AVX2 tiles 16 rows x n (n <= 10, equal tiles of at most 6), AVX-512 32 rows x n
      * (n <= 14, even widths) or 16 x 16, or for A B^T
      * (ta0tb1, k >= 64) takes 4x4 and 4x2 blocks of dot products: odd and even widths, each

@@ -38,9 +38,10 @@ static inline void store_row(float *c, __m256 lo, __m256 hi, __m256 valpha, __m2
 
 /* The accumulators are named variables, not an array: GCC then keeps all 12 in ymm registers
  * (with an array it spilled some of them to the stack once prefetches were added). `rows` (a
- * constant per instantiation) computes only the first rows of a bottom-edge tile: 6 does not
- * divide the batch sizes (m = 64 leaves 4 rows, 128 and 256 leave 2), and a 4-row edge then takes
- * 4 of the 6 cycles per k step, a 2-row one 4 (its 4 accumulators wait on FMA latency). Likewise
+ * constant per instantiation) computes and reads only the first rows of a bottom-edge tile: 6 does
+ * not divide the batch sizes (m = 64 and 256 leave 4 rows, 128 leaves 2), and a 4-row tile takes 4
+ * of the 6 cycles per k step, a 2-row one 4 too (its 4 accumulators wait on FMA latency), which is
+ * why the driver evens the bottom tiles out (edge_tiles in gemm_driver.c). Likewise
  * `half` (nr <= 8: the last panel of n = 50, say) skips the right half's loads and FMAs. */
 GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_a, long cs_a, const float *restrict b,
                                       long rs_b, const bool copy_b, float *restrict b_copy, const int rows,
@@ -111,7 +112,7 @@ GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_
 
 /* Packed operands get their own instantiation with constant strides (simpler addressing in the
  * hot loop); operands read in place use the general one, and packing B on the way a third. An
- * edge tile of 2 or 4 rows reads only those rows of A (the driver runs such edges in place:
+ * edge tile of 2, 4 or 5 rows reads only those rows of A (the driver runs such edges in place:
  * gs_ukernel_t.exact_rows), so its height is chosen before its width. */
 static void ukernel_6x16(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *b_copy,
                          float *c, long rs_c, float alpha, float beta, int mr, int nr)
@@ -122,6 +123,8 @@ static void ukernel_6x16(long kc, const float *a, long rs_a, long cs_a, const fl
         EDGE_TILE(2);
     else if (mr <= 4)
         EDGE_TILE(4);
+    else if (mr == 5)
+        EDGE_TILE(5);
     else if (nr <= NR / 2) /* an 8-wide last panel read in place has no columns past 8 */
         ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, true, c, rs_c, alpha, beta, mr, nr);
     else if (rs_a == 1 && cs_a == MR && rs_b == NR)
@@ -244,7 +247,7 @@ static const gs_ukernel_t ukernel_tall[TALL_MAX_NV] = {
  * (m256n10k128ta0tb1, 0.66 MFLOP, 2 threads: 72 -> 117 GFLOP/s, oneDNN's AVX2 sgemm 111-113). */
 static const gs_ukernel_t ukernel = {
     .isa = "avx2", .mr = MR, .nr = NR, .nr_half = NR / 2, .fork_flops = 3.0e5,
-    .exact_rows = 1u << 2 | 1u << 4, .min_rows = 4, /* 8 accumulators cover the FMA latency */
+    .exact_rows = 1u << 2 | 1u << 4 | 1u << 5,
     .kernel = ukernel_6x16, .column = ukernel_6x16_column, .pack_a = pack_a, .pack_b = pack_b,
 };
 

@@ -125,7 +125,7 @@ GS_PACK_INLINE void ukernel_8x32_body(long kc, const float *restrict a, long rs_
 
 /* Packed operands get their own instantiation with constant strides (simpler addressing in the
  * hot loop); operands read in place use the general one, and packing B on the way a third. Edge
- * tiles of 4 to 6 rows (8 to 12 accumulators: enough to cover the FMA latency) read only their
+ * tiles of 4 to 7 rows (8 to 14 accumulators: enough to cover the FMA latency) read only their
  * rows of A, so the driver runs them in place (gs_ukernel_t.exact_rows); their height is chosen
  * before their width. */
 static void ukernel_8x32(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *b_copy,
@@ -139,6 +139,8 @@ static void ukernel_8x32(long kc, const float *a, long rs_a, long cs_a, const fl
         EDGE_TILE(5);
     else if (mr == 6)
         EDGE_TILE(6);
+    else if (mr == 7)
+        EDGE_TILE(7);
     else if (nr <= NR / 2)
         ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, true, c, rs_c, alpha, beta, mr, nr);
     else if (rs_a == 1 && cs_a == MR && rs_b == NR)
@@ -494,7 +496,7 @@ static void pack_b(long kc, long nc, const float *b, long ldb, bool transb, long
 
 static const gs_ukernel_t ukernel = {
     .isa = "avx512", .mr = MR, .nr = NR, .nr_half = NR / 2,
-    .exact_rows = 1u << 4 | 1u << 5 | 1u << 6, .min_rows = 4, /* 2 FMA pipes x 4 cycles: 8 accumulators */
+    .exact_rows = 1u << 4 | 1u << 5 | 1u << 6 | 1u << 7,
     .kernel = ukernel_8x32,
     .column = ukernel_8x32_column, .pack_a = pack_a, .pack_b = pack_b,
 };

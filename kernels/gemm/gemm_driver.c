@@ -290,17 +290,33 @@ static void tile(const gemm_ctx_t *x, bool a_in_place, const float *apack, long 
                       nr);
 }
 
-/* With A read in place, the height of the tiles that run the rows past a block's whole MR tiles
- * in place too (gs_ukernel_t.exact_rows), or 0 to leave them to a packed, zero-padded
- * micro-panel: the remainder itself, or, where it is too short to hide the FMA latency, the last
- * whole tile and the remainder as two equal tiles (AVX2: 6 + 2 rows as 4 + 4, 8 cycles a k step
- * instead of 6 + 4: m32n128k256ta1tb0 0.94-0.96 -> 0.99-1.01x oneDNN, side by side). */
-static int edge_height(const gs_ukernel_t *uk, long whole_tiles, long rest)
+/* With A read in place, how a block of mc rows is tiled: whole MR-row tiles first (*full_rows
+ * rows), then the returned number of edge tiles over the rest, their heights as even as can be
+ * (differing by at most one row), each one the micro-kernel computes and reads exactly
+ * (gs_ukernel_t.exact_rows). Returns 0 where that cannot be done: the rows past the whole tiles
+ * then go to a packed, zero-padded micro-panel. As many tiles as MR-row tiles would need, but
+ * none short: m = 32 with AVX2 runs 6 + 6 + 5 + 5 + 5 + 5 rather than 5 x 6 + 2 (a 2-row tile
+ * waits on FMA latency, as long a k step as 4 rows), m = 100 with AVX-512 9 x 8 + 4 x 7 rather
+ * than 12 x 8 + 4 (a padded 8-row tile): side by side against oneDNN, AVX2 m25n128k256 and
+ * m31n256k256ta1 0.95-0.97 -> 1.01-1.04x, m32n128k256ta1tb0 0.94-0.96 -> 1.0x; AVX-512
+ * m97n300k200ta1tb0 0.95 -> 1.0x, m36n512k128 0.91 -> 1.0x, m50n256k256 0.95 -> 1.06x. */
+static long edge_tiles(const gs_ukernel_t *uk, long mc, long *full_rows)
 {
-    const long pair = uk->mr + rest;
-    if (rest < uk->min_rows && whole_tiles > 0 && pair % 2 == 0 && (uk->exact_rows >> (pair / 2) & 1))
-        return (int)(pair / 2);
-    return uk->exact_rows >> rest & 1 ? (int)rest : 0;
+    const long MR = uk->mr, whole = mc / MR * MR;
+    *full_rows = whole;
+    if (whole == mc)
+        return 0;
+    const long tiles = (mc + MR - 1) / MR, lo = mc / tiles, taller = mc % tiles; /* `taller` of lo + 1 */
+    const bool exact_lo = uk->exact_rows >> lo & 1, exact_hi = !taller || lo + 1 == MR || (uk->exact_rows >> (lo + 1) & 1);
+    if (exact_lo && exact_hi) {
+        if (lo + 1 == MR) { /* the taller tiles are whole ones */
+            *full_rows = taller * MR;
+            return tiles - taller;
+        }
+        *full_rows = 0;
+        return tiles;
+    }
+    return uk->exact_rows >> (mc - whole) & 1; /* the remainder alone, in one tile */
 }
 
 /* The ic -> jr -> ir loops of one thread over rows [m0, m1) and columns [jlo, jhi) of block (jc, pc). */
@@ -311,12 +327,11 @@ static void compute_block(const gemm_ctx_t *x, b_panels_t bp, float *apack, long
     const float beta = pc == 0 ? x->beta : 1.0f; /* later k blocks accumulate */
     for (long ic = m0; ic < m1; ic += x->bk.mc) {
         const long mc = min_l(x->bk.mc, m1 - ic);
-        /* In place, only the rows past the whole tiles may need packing (zero-padded, at the start
-         * of apack); full_rows: the whole tiles read in place, edge_h: the tiles after them. */
-        const long whole = mc / MR * MR;
-        const int edge_h = x->direct_a && whole < mc ? edge_height(x->uk, whole / MR, mc - whole) : 0;
-        const long full_rows = !x->direct_a ? 0 : edge_h && edge_h != mc - whole ? whole - MR : whole;
-        if (full_rows < mc && !edge_h) {
+        /* In place, only the rows past the whole tiles (full_rows) may need packing (zero-padded,
+         * at the start of apack), unless edge tiles read them in place. */
+        long full_rows = 0;
+        const long edges = x->direct_a ? edge_tiles(x->uk, mc, &full_rows) : 0;
+        if (full_rows < mc && !edges) {
             const long r0 = ic + full_rows;
             const float *src = x->transa ? x->a + pc * x->lda + r0 : x->a + r0 * x->lda + pc;
             x->uk->pack_a(mc - full_rows, kc, src, x->lda, x->transa, x->m - r0, apack);
@@ -342,7 +357,7 @@ static void compute_block(const gemm_ctx_t *x, b_panels_t bp, float *apack, long
             }
             if (x->uk->column) {
                 /* Whole-height tiles in runs, one call per run: read in place, then packed. */
-                const long packed_end = edge_h ? full_rows : min_l(mc, round_down(x->m - ic, MR));
+                const long packed_end = edges ? full_rows : min_l(mc, round_down(x->m - ic, MR));
                 if (i < full_rows) {
                     x->uk->column(kc, x->a + (ic + i) * x->rs_a + pc * x->cs_a, x->rs_a, x->cs_a, MR * x->rs_a,
                                   (full_rows - i) / MR, b, rs_b, x->c + (ic + i) * x->ldc + j, x->ldc, x->alpha,
@@ -357,10 +372,16 @@ static void compute_block(const gemm_ctx_t *x, b_panels_t bp, float *apack, long
             }
             for (; i < full_rows; i += MR)
                 tile(x, true, apack, full_rows, ic, i, MR, j, pc, kc, b, rs_b, NULL, beta, nr);
-            const int h = edge_h ? edge_h : MR;
-            for (; i < mc; i += h)
-                tile(x, edge_h > 0, apack, full_rows, ic, i, (int)min_l(h, mc - i), j, pc, kc, b, rs_b, NULL, beta,
-                     nr);
+            if (edges) { /* in place, even heights */
+                const long rows = mc - full_rows;
+                for (long e = 0; e < edges; e++) {
+                    const int h = (int)(rows / edges + (e < rows % edges));
+                    tile(x, true, apack, full_rows, ic, i, h, j, pc, kc, b, rs_b, NULL, beta, nr);
+                    i += h;
+                }
+            }
+            for (; i < mc; i += MR) /* packed */
+                tile(x, false, apack, full_rows, ic, i, (int)min_l(MR, mc - i), j, pc, kc, b, rs_b, NULL, beta, nr);
         }
     }
 }

@@ -40,9 +40,8 @@ typedef struct {
     int nr_half;   /* > 0: a tile of nr <= nr_half columns reads only nr_half columns of B, so a last
                       panel exactly nr_half wide is read in place like a full one (no padded copy) */
     double fork_flops; /* FLOPs each thread must get to pay for a fork; 0: the driver's default */
-    unsigned exact_rows; /* bit r (0 < r < mr): a tile of r rows reads only r rows of A, so a
-                            bottom edge of that height can read A in place instead of a padded copy */
-    int min_rows;        /* a tile of fewer rows takes as long as one of min_rows (FMA latency) */
+    unsigned exact_rows; /* bit r (0 < r < mr): a tile of r rows computes and reads only r rows of A,
+                            so the bottom edge can run in place in such tiles (no padded copy) */
     gs_ukernel_fn *kernel;
     gs_ukernel_column_fn *column; /* optional: tiles down a panel in one call */
     gs_pack_a_fn *pack_a;
