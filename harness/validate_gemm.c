@@ -504,7 +504,7 @@ const char *const gs_gemm_shapes_edge[] = {
     "m9n33k17ta0tb0ldpad1", "m13n47k29ta1tb1ldpad3", "m5n15k3ta1tb0beta1ldpad7",
     "m64n128k784ta0tb1ldpad16",
     /* past the cache blocks: k > KC, m > MC, n > NC */
-    "m16n48k1000ta0tb0", "m33n65k1100ta1tb0beta1", "m700n64k64ta0tb0", "m1500n40k64ta0tb1",
+    "m16n48k2100ta0tb0", "m33n65k1100ta1tb0beta1", "m700n64k64ta0tb0", "m1500n40k64ta0tb1",
     "m9n8200k20ta0tb0",
 };
 const size_t gs_gemm_shapes_edge_count = sizeof gs_gemm_shapes_edge / sizeof gs_gemm_shapes_edge[0];

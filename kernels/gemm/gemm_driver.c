@@ -60,7 +60,8 @@ static long k_block(long k, long kc)
     return round_up((k + parts - 1) / parts, 4);
 }
 
-gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk, long k)
+/* gs_gemm_blocking with KC at least kc_min (0: the cache-derived KC as it is). */
+static gs_gemm_blocking_t blocking(const gs_ukernel_t *uk, long k, long kc_min)
 {
     pthread_once(&tuning_once, read_tuning);
     const gs_topo_t *t = gs_topo();
@@ -73,7 +74,8 @@ gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk, long k)
      * 8x32 on a 48 KiB L1) each pass over C carries a third more work: 1024^3 and 2048^3 +1-2%
      * with 1 and 2 threads side by side; AVX2's 6x16 (KC 384 -> 480) measured the same. */
     long kc = min_l((2 * l1 / 3) / (uk->nr * f), (7 * l1 / 8) / ((uk->mr + uk->nr) * f));
-    kc = tuning.kc > 0 ? tuning.kc : clamp(round_down(kc, 16), 64, 1024);
+    kc = clamp(round_down(kc, 16), 64, 1024);
+    kc = tuning.kc > 0 ? tuning.kc : kc < kc_min ? kc_min : kc;
     b.kc = k_block(k, kc);
     /* The packed MC x KC block of A lives in (half of) this core's L2. */
     b.mc = clamp(round_down((l2 / 2) / (b.kc * f), uk->mr), uk->mr, 4096);
@@ -85,6 +87,8 @@ gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk, long k)
         b.nc = round_up(tuning.nc, uk->nr);
     return b;
 }
+
+gs_gemm_blocking_t gs_gemm_blocking(const gs_ukernel_t *uk, long k) { return blocking(uk, k, 0); }
 
 int gs_gemm_threads(const gs_ukernel_t *uk, double flops, long pieces)
 {
@@ -144,6 +148,19 @@ static bool use_direct_b(bool transb, long m, long ldb, const gs_ukernel_t *uk)
     if (row_bytes % 2048 == 0)
         return m <= 8 * uk->mr;
     return m <= 128 * uk->mr;
+}
+
+/* The KC for few rows of C over B read in place: each k block costs every tile a pass over C
+ * (loads, stores, the call itself), which few tiles down a B panel (m <= 8 MR) amortize badly,
+ * while their in-place B gains little from an L1-sized micro-panel. Side by side against oneDNN
+ * (AVX-512, whose L1-derived KC is 256): m32n200k1000 0.92-0.94 -> 0.95x, m32n50k1000ta1tb0 0.90
+ * -> 0.94x, m64n784k784 0.98-1.0 -> 1.01-1.02x, m32n1000k2000 0.96 -> 0.99x; AVX2 (KC 480) moved
+ * within 1% but for n = 50 (+6%). Rows 2 KiB apart stay at the L1 KC (m64n512k2048 -1%: each
+ * row a page further), and so does packed B (m64n2048k1024 -10%). */
+#define DEEP_KC 1024
+static long kc_floor(bool direct_b, long m, long ldb, const gs_ukernel_t *uk)
+{
+    return direct_b && m <= 8 * uk->mr && (4 * ldb) % 2048 ? DEEP_KC : 0;
 }
 
 /* Everything one GEMM call's threads share. */
@@ -444,7 +461,7 @@ gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, lon
                            float *c, long ldc)
 {
     gemm_ctx_t x = {
-        .uk = uk, .bk = gs_gemm_blocking(uk, k), .transa = transa, .transb = transb,
+        .uk = uk, .transa = transa, .transb = transb,
         .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
         .rs_a = transa ? 1 : lda, .cs_a = transa ? lda : 1,
         .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c,
@@ -452,6 +469,7 @@ gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, lon
     };
     x.direct_a = use_direct_a(transa, m, n, k, uk);
     x.direct_b = use_direct_b(transb, m, ldb, uk);
+    x.bk = blocking(uk, k, kc_floor(x.direct_b, m, ldb, uk));
     x.nt = choose_threads(m, n, k, uk);
     thread_grid(&x);
 
