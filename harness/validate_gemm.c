@@ -480,6 +480,9 @@ const char *const gs_gemm_shapes_edge[] = {
      * AVX-512 4 to 7), alone or after whole tiles; full and half width */
     "m8n24k40ta0tb0beta1", "m40n40k33ta1tb0", "m14n72k50ta0tb0", "m4n16k20ta1tb0beta1",
     "m10n40k30ta0tb0beta1", "m18n100k70ta1tb0", "m25n40k30ta1tb0beta1", "m33n24k50ta0tb0", "m41n72k20ta1tb0",
+    /* a few columns past the tile width in a strip of tall tiles (n % 16 <= 6, n % 32 <= 14), also
+     * forked */
+    "m600n37k70ta1tb0beta1", "m300n70k90ta1tb1ldpad2", "m45n36k50ta0tb0alpha2beta0.5",
     /* narrow C, where AVX2 tiles 16 rows x n (n <= 10, equal tiles of at most 6), AVX-512 32 rows x n
      * (n <= 14, even widths) or 16 x 16, or for A B^T
      * (ta0tb1, k >= 64) takes 4x4 and 4x2 blocks of dot products: odd and even widths, each

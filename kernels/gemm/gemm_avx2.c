@@ -260,5 +260,9 @@ gs_status_t gs_gemm_avx2(bool transa, bool transb, long m, long n, long k, float
         const long tiles = (n + TALL_MAX_NV - 1) / TALL_MAX_NV, nv = (n + tiles - 1) / tiles;
         return gs_gemm_driver(&ukernel_tall[nv - 1], transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
+    const long rest = n % NR;
+    if (rest && rest <= TALL_MAX_NV)
+        return gs_gemm_driver_strip(&ukernel, &ukernel_tall[rest - 1], rest, transa, transb, m, n, k, alpha, a, lda, b,
+                                    ldb, beta, c, ldc);
     return gs_gemm_driver(&ukernel, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

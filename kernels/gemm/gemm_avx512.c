@@ -529,5 +529,9 @@ gs_status_t gs_gemm_avx512(bool transa, bool transb, long m, long n, long k, flo
         return GS_OK;
     }
     const gs_ukernel_t *uk = n <= TALL_MAX_NV ? &ukernel_tall[(n - 1) / 2] : n <= NARROW_NR ? &ukernel_narrow : &ukernel;
+    const long rest = n % NR;
+    if (uk == &ukernel && rest && rest <= TALL_MAX_NV)
+        return gs_gemm_driver_strip(uk, &ukernel_tall[(rest - 1) / 2], rest, transa, transb, m, n, k, alpha, a, lda, b,
+                                    ldb, beta, c, ldc);
     return gs_gemm_driver(uk, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

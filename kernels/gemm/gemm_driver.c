@@ -497,6 +497,23 @@ gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, lon
     return GS_OK;
 }
 
+gs_status_t gs_gemm_driver_strip(const gs_ukernel_t *uk, const gs_ukernel_t *strip, long rest, bool transa,
+                                 bool transb, long m, long n, long k, float alpha, const float *a, long lda,
+                                 const float *b, long ldb, float beta, float *c, long ldc)
+{
+    /* The strip runs after the rest, on as many threads as its own FLOPs earn: with untransposed A,
+     * which the tall tiles pack (transposed), a forked GEMM then waits on one thread packing all of
+     * A (AVX-512 m256n40k128ta0tb0 with 2 threads 0.94 -> 0.77x oneDNN); there the padded tile stays. */
+    if (!transa && choose_threads(m, n, k, uk) > 1)
+        return gs_gemm_driver(uk, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    const long j = n - rest;
+    const gs_status_t st = gs_gemm_driver(uk, transa, transb, m, j, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (st != GS_OK)
+        return st;
+    const float *b_strip = transb ? b + j * ldb : b + j;
+    return gs_gemm_driver(strip, transa, transb, m, rest, k, alpha, a, lda, b_strip, ldb, beta, c + j, ldc);
+}
+
 void gs_gemm_store_edge(const float *t, long ldt, float *c, long rs_c, float beta, int mr, int nr)
 {
     for (int i = 0; i < mr; i++)

@@ -75,6 +75,13 @@ gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, lon
                            float alpha, const float *a, long lda, const float *b, long ldb, float beta,
                            float *c, long ldc);
 
+/* Runs the loop nest with `uk` over the first n - rest columns of C and with `strip` (a kernel
+ * for narrow C) over the last `rest`: where n is a few columns past a multiple of the tile width,
+ * a strip of tall tiles computes them with every lane useful instead of a mostly padded tile. */
+gs_status_t gs_gemm_driver_strip(const gs_ukernel_t *uk, const gs_ukernel_t *strip, long rest, bool transa,
+                                 bool transb, long m, long n, long k, float alpha, const float *a, long lda,
+                                 const float *b, long ldb, float beta, float *c, long ldc);
+
 /* Edge helper for micro-kernels without masked stores: adds the mr x nr corner of an MR x NR
  * result tile `t` (row stride ldt, already scaled by alpha) into C as C = t + beta * C. */
 void gs_gemm_store_edge(const float *t, long ldt, float *c, long rs_c, float beta, int mr, int nr);
