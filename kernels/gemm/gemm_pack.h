@@ -13,15 +13,20 @@
 #define GS_PACK_INLINE static inline __attribute__((always_inline))
 
 /* 8x8 transpose: src row r (8 floats at src + r*lds) becomes dst row r (8 floats at dst + r*ldd) as
- * column r. */
-GS_PACK_INLINE void gs_transpose_8x8(const float *src, long lds, float *dst, long ldd)
+ * column r; source rows from `rows` on (rows < 8 at a bottom edge) read as zeros, not at all. */
+GS_PACK_INLINE void gs_transpose_8x8_rows(const float *src, long lds, long rows, float *dst, long ldd)
 {
     __m256 r[8];
     for (int i = 0; i < 8; i++)
-        r[i] = _mm256_loadu_ps(src + i * lds);
+        r[i] = i < rows ? _mm256_loadu_ps(src + i * lds) : _mm256_setzero_ps();
     gs_transpose8x8(r);
     for (int i = 0; i < 8; i++)
         _mm256_storeu_ps(dst + i * ldd, r[i]);
+}
+
+GS_PACK_INLINE void gs_transpose_8x8(const float *src, long lds, float *dst, long ldd)
+{
+    gs_transpose_8x8_rows(src, lds, 8, dst, ldd);
 }
 
 /* kc x mc block of op(A) starting at `a` (= &op(A)(i0, p0)) -> MR-tall micro-panels, each kc x MR
@@ -31,16 +36,21 @@ GS_PACK_INLINE void gs_gemm_pack_a_tpl(const int MR, long mc, long kc, const flo
 {
     for (long ip = 0; ip < mc; ip += MR, dst += kc * MR) {
         const long valid = rows - ip < MR ? rows - ip : MR;
-        if (valid == MR && !transa) {
-            /* Row-major A: one element from each of MR rows per k step, a transpose: by 8x8
-             * register blocks when MR allows (AVX-512's 8 and 16), else element by element. */
+        if (!transa && MR % 8 == 0) {
+            /* Row-major A: one element from each of MR rows per k step, a transpose, by 8x8
+             * register blocks (AVX-512's 8, the tall tiles' 16 and 32), edge rows as zeros. */
             const float *src = a + ip * lda;
             long p = 0;
-            if (MR % 8 == 0)
-                for (; p + 8 <= kc; p += 8)
-                    for (int i = 0; i < MR; i += 8)
-                        gs_transpose_8x8(src + i * lda + p, lda, dst + p * MR + i, MR);
+            for (; p + 8 <= kc; p += 8)
+                for (int i = 0; i < MR; i += 8)
+                    gs_transpose_8x8_rows(src + i * lda + p, lda, valid - i, dst + p * MR + i, MR);
             for (; p < kc; p++)
+                for (int i = 0; i < MR; i++)
+                    dst[p * MR + i] = i < valid ? src[i * lda + p] : 0.0f;
+        } else if (valid == MR && !transa) {
+            /* Row-major A into AVX2's 6-row panels: element by element. */
+            const float *src = a + ip * lda;
+            for (long p = 0; p < kc; p++)
                 for (int i = 0; i < MR; i++)
                     dst[p * MR + i] = src[i * lda + p];
         } else if (valid == MR) {
@@ -50,19 +60,11 @@ GS_PACK_INLINE void gs_gemm_pack_a_tpl(const int MR, long mc, long kc, const flo
                 for (int i = 0; i < MR; i++)
                     dst[p * MR + i] = src[p * lda + i];
         } else {
-            /* Bottom edge: the valid rows, zeros after them; source read contiguously either way
-             * (row-major A row by row, transposed A k step by k step). */
-            if (transa) {
-                for (long p = 0; p < kc; p++) {
-                    memcpy(dst + p * MR, a + p * lda + ip, (size_t)valid * sizeof(float));
-                    memset(dst + p * MR + valid, 0, (size_t)(MR - valid) * sizeof(float));
-                }
-            } else {
-                memset(dst, 0, (size_t)(kc * MR) * sizeof(float));
-                for (long i = 0; i < valid; i++)
-                    for (long p = 0; p < kc; p++)
-                        dst[p * MR + i] = a[(ip + i) * lda + p];
-            }
+            /* Bottom edge: the valid rows, zeros after them. */
+            const long rs = transa ? 1 : lda, cs = transa ? lda : 1;
+            for (long p = 0; p < kc; p++)
+                for (int i = 0; i < MR; i++)
+                    dst[p * MR + i] = i < valid ? a[(ip + i) * rs + p * cs] : 0.0f;
         }
     }
 }
