@@ -97,10 +97,9 @@ GS_PACK_INLINE void gs_gemm_pack_b_tpl(const int NR, long kc, long nc, const flo
              * way (untransposed B row by row, transposed B -- e.g. the 10 rows of an output layer's
              * weights -- column by column). */
             if (!transb) {
-                for (long p = 0; p < kc; p++) {
-                    memcpy(dst + p * NR, b + p * ldb + jp, (size_t)valid * sizeof(float));
-                    memset(dst + p * NR + valid, 0, (size_t)(NR - valid) * sizeof(float));
-                }
+                for (long p = 0; p < kc; p++) /* no memcpy + memset calls per k step */
+                    for (int j = 0; j < NR; j++)
+                        dst[p * NR + j] = j < valid ? b[p * ldb + jp + j] : 0.0f;
             } else {
                 memset(dst, 0, (size_t)(kc * NR) * sizeof(float));
                 for (long j = 0; j < valid; j++)
