@@ -483,6 +483,8 @@ const char *const gs_gemm_shapes_edge[] = {
     /* a few columns past the tile width in a strip of tall tiles (n % 16 <= 6, n % 32 <= 14), also
      * forked */
     "m600n37k70ta1tb0beta1", "m300n70k90ta1tb1ldpad2", "m45n36k50ta0tb0alpha2beta0.5",
+    /* a partial last B panel read in place (AVX-512 masked loads), with bottom edges */
+    "m50n57k40ta1tb0beta1", "m20n90k300ta0tb0ldpad1",
     /* narrow C, where AVX2 tiles 16 rows x n (n <= 10, equal tiles of at most 6), AVX-512 32 rows x n
      * (n <= 14, even widths) or 16 x 16, or for A B^T
      * (ta0tb1, k >= 64) takes 4x4 and 4x2 blocks of dot products: odd and even widths, each

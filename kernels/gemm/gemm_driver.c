@@ -424,9 +424,10 @@ static void run_thread(const gemm_ctx_t *x, int tid)
         const long nc = min_l(x->bk.nc, jend - jc);
         const long npanels = (nc + NR - 1) / NR;
         /* Read in place, only a partial last panel needs a (zero-padded) packed copy, unless the
-         * micro-kernel reads no more of it than it has (784 = 24 x 32 + 16 with AVX-512). */
+         * micro-kernel reads no more of it than it has (AVX-512 masks its loads: partial_b; AVX2's
+         * half tile reads 8 columns, so 8 past a multiple of 16 is read in place). */
         const long last_cols = nc % NR;
-        const bool pad_last = last_cols && last_cols != x->uk->nr_half;
+        const bool pad_last = last_cols && last_cols != x->uk->nr_half && !x->uk->partial_b;
         const long first_packed = x->direct_b ? (pad_last ? npanels - 1 : npanels) : 0;
         const long todo = npanels - first_packed;
         const bool barriers = shared && todo > 0;

@@ -11,8 +11,8 @@
  * A element (i, p) is a[i*rs_a + p*cs_a] and B element (p, j) is b[p*rs_b + j]. Packed panels have
  * rs_a = 1, cs_a = MR, rs_b = NR; unpacked operands are read in place with their own strides. A and
  * B must hold full MR rows / NR columns (edge panels are packed, zero-padded), except an A edge of
- * mr rows or a B panel of exactly nr_half columns for a kernel that declares it (gs_ukernel_t
- * exact_rows, nr_half). beta == 0 means C
+ * mr rows or a partial B panel (exactly nr_half columns, or any) for a kernel that declares it
+ * (gs_ukernel_t exact_rows, nr_half, partial_b). beta == 0 means C
  * is write-only (never read, so NaN in C cannot leak). A non-NULL b_copy receives the kc x NR
  * values of B as read, in packed layout: the first tile over a panel packs it for the others
  * while it computes, instead of a separate pass reading B once more. */
@@ -40,6 +40,8 @@ typedef struct {
     int nr_half;   /* > 0: a tile of nr <= nr_half columns reads only nr_half columns of B, so a last
                       panel exactly nr_half wide is read in place like a full one (no padded copy) */
     double fork_flops; /* FLOPs each thread must get to pay for a fork; 0: the driver's default */
+    bool partial_b;      /* loads only the nr columns of a B panel read in place: a partial last
+                            panel is read in place too (no padded copy) */
     unsigned exact_rows; /* bit r (0 < r < mr): a tile of r rows computes and reads only r rows of A,
                             so the bottom edge can run in place in such tiles (no padded copy) */
     gs_ukernel_fn *kernel;
