@@ -150,17 +150,18 @@ static bool use_direct_b(bool transb, long m, long ldb, const gs_ukernel_t *uk)
     return m <= 128 * uk->mr;
 }
 
-/* The KC for few rows of C over B read in place: each k block costs every tile a pass over C
- * (loads, stores, the call itself), which few tiles down a B panel (m <= 8 MR) amortize badly,
- * while their in-place B gains little from an L1-sized micro-panel. Side by side against oneDNN
- * (AVX-512, whose L1-derived KC is 256): m32n200k1000 0.92-0.94 -> 0.95x, m32n50k1000ta1tb0 0.90
- * -> 0.94x, m64n784k784 0.98-1.0 -> 1.01-1.02x, m32n1000k2000 0.96 -> 0.99x; AVX2 (KC 480) moved
- * within 1% but for n = 50 (+6%). Rows 2 KiB apart stay at the L1 KC (m64n512k2048 -1%: each
- * row a page further), and so does packed B (m64n2048k1024 -10%). */
+/* The KC where B is read in place: each k block costs every tile a pass over C (loads, stores, the
+ * call itself), while B rows read in place, not packed into an L1-sized micro-panel, gain little
+ * from the L1-derived KC (256 for AVX-512's 8x32 on a 48 KiB L1, 480 for AVX2's 6x16). Side by side
+ * against oneDNN, AVX-512: m32n200k1000 0.92-0.94 -> 0.98x, m32n1000k2000 0.96 -> 0.99x (2 threads
+ * 0.93 -> 0.98x), m64n784k784 0.99-1.0 -> 1.01-1.03x, m166n683k1178 0.92-0.95 -> 0.99-1.0x,
+ * m225n95k997ta1tb0 0.91 -> 0.96x (2 threads +5-9%), m1000n300k1000 0.93-0.95 -> 0.98x; AVX2 within
+ * 1% but for n = 50 (+6%). Rows 2 KiB apart stay at the L1 KC (m64n512k2048 -1%: each row a page
+ * further), and so does packed B (m64n2048k1024 -10%, m1024n200k1024ta1tb0 -27%). */
 #define DEEP_KC 1024
-static long kc_floor(bool direct_b, long m, long ldb, const gs_ukernel_t *uk)
+static long kc_floor(bool direct_b, long ldb)
 {
-    return direct_b && m <= 8 * uk->mr && (4 * ldb) % 2048 ? DEEP_KC : 0;
+    return direct_b && (4 * ldb) % 2048 ? DEEP_KC : 0;
 }
 
 /* Everything one GEMM call's threads share. */
@@ -470,7 +471,7 @@ gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, lon
     };
     x.direct_a = use_direct_a(transa, m, n, k, uk);
     x.direct_b = use_direct_b(transb, m, ldb, uk);
-    x.bk = blocking(uk, k, kc_floor(x.direct_b, m, ldb, uk));
+    x.bk = blocking(uk, k, kc_floor(x.direct_b, ldb));
     x.nt = choose_threads(m, n, k, uk);
     thread_grid(&x);
 
