@@ -102,12 +102,14 @@ GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_
 }
 
 /* A bottom-edge tile of `rows` rows (see ukernel_6x16_body), full or half width. */
-#define EDGE_TILE(rows)                                                                                       \
-    do {                                                                                                      \
-        if (nr <= NR / 2)                                                                                     \
-            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, true, c, rs_c, alpha, beta, mr, nr);  \
-        else                                                                                                  \
-            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, false, c, rs_c, alpha, beta, mr, nr); \
+#define EDGE_TILE(rows)                                                                                      \
+    do {                                                                                                     \
+        if (nr <= NR / 2)                                                                                    \
+            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, true, c, rs_c, alpha, beta, mr, \
+                              nr);                                                                           \
+        else                                                                                                 \
+            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, false, c, rs_c, alpha, beta, mr, \
+                              nr);                                                                           \
     } while (0)
 
 /* Packed operands get their own instantiation with constant strides (simpler addressing in the

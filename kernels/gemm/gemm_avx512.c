@@ -64,8 +64,8 @@ GS_PACK_INLINE void ukernel_8x32_body(long kc, const float *restrict a, long rs_
 {
     /* The nr valid columns: B read in place loads only those, so a partial last panel needs no
      * padded copy (gs_ukernel_t.partial_b); C stores only those. Whole panels read in place load
-     * through the same all-ones masks: against plain loads, never slower over the shapes tried,
-     * and 10% faster on m53n616k547ta1tb0 (0.90 -> 1.0x oneDNN; m56 and m64 the same either way;
+     * through the same all-ones masks: against plain loads, no slower beyond noise over the shapes
+     * tried, and 10% faster on m53n616k547ta1tb0 (0.90 -> 1.0x oneDNN; m56 and m64 the same either way;
      * not explained). */
     const __mmask16 lo_mask = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1);
     const __mmask16 hi_mask = (__mmask16)(nr >= 32 ? 0xffff : nr > 16 ? (1u << (nr - 16)) - 1 : 0);
@@ -121,12 +121,14 @@ GS_PACK_INLINE void ukernel_8x32_body(long kc, const float *restrict a, long rs_
 }
 
 /* A bottom-edge tile of `rows` rows, full or half width. */
-#define EDGE_TILE(rows)                                                                                      \
-    do {                                                                                                     \
-        if (nr <= NR / 2)                                                                                    \
-            ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, true, true, c, rs_c, alpha, beta, mr, nr); \
-        else                                                                                                 \
-            ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, false, true, c, rs_c, alpha, beta, mr, nr); \
+#define EDGE_TILE(rows)                                                                                       \
+    do {                                                                                                      \
+        if (nr <= NR / 2)                                                                                     \
+            ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, true, true, c, rs_c, alpha, beta, \
+                              mr, nr);                                                                        \
+        else                                                                                                  \
+            ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, false, true, c, rs_c, alpha,      \
+                              beta, mr, nr);                                                                  \
     } while (0)
 
 /* Packed operands get their own instantiation with constant strides (simpler addressing in the

@@ -49,9 +49,10 @@ static void read_tuning(void)
 /* The k block for depth k and the cache-derived KC: one pass while k is at most a third over KC (a
  * second pass reloads and rewrites every tile of C, which cost more than a B micro-panel
  * overflowing its share of L1 by a third: with KC = 192, one pass of 256 took m128n128k256ta1tb0
- * +2%, measured against a bare loop of micro-kernel calls), else the largest block <= KC that splits k into equal parts (k = 784 with
- * KC = 256 becomes 4 x 196 rather than 3 x 256 + 16, whose thin last block would pay the whole
- * micro-kernel overhead -- C loads and stores -- for a few FMAs). */
+ * +2%, measured against a bare loop of micro-kernel calls), else the largest block <= KC that
+ * splits k into equal parts (k = 784 with KC = 256 becomes 4 x 196 rather than 3 x 256 + 16, whose
+ * thin last block would pay the whole micro-kernel overhead -- C loads and stores -- for a few
+ * FMAs). */
 static long k_block(long k, long kc)
 {
     if (3 * k <= 4 * kc)
@@ -113,9 +114,9 @@ static _Thread_local gs_scratch_t workspace;
 
 /* Whether to read op(A) in place instead of packing it. Packing pays when A is large and each of
  * its micro-panels is reused across many B micro-panels; for the narrow layers of an MLP
- * (n = 10..128), or when all of op(A) fits in a quarter of this core's L2 anyway, the copy costs more than the
- * strided broadcasts it saves, and an unpacked A lets threads own whole columns of C (no barriers).
- * Forced with GS_GEMM_DIRECT_A=-1|1. */
+ * (n = 10..128), or when all of op(A) fits in a quarter of this core's L2 anyway, the copy costs
+ * more than the strided broadcasts it saves, and an unpacked A lets threads own whole columns of C
+ * (no barriers). Forced with GS_GEMM_DIRECT_A=-1|1. */
 static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t *uk)
 {
     if (uk->vector_m && !transa)
@@ -126,16 +127,17 @@ static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t
     return n <= 8 * uk->nr || a_bytes <= gs_topo_l2_per_core(gs_topo()) / 4;
 }
 
-/* Whether to read op(B) in place: only untransposed B (its rows are already NR-contiguous), for few
- * rows of C (little reuse of a packed panel), and not where rows a multiple of 4 KiB apart land in
- * one L1 set and a new page each (n = 1024 with AVX-512: 0.75-0.8x in place against 1.0-1.15x
- * packed). Rows 2 KiB apart pay only for few tiles per panel (m <= 8 MR); 512 B and 1 KiB, like
- * unaligned strides, up to 128 MR (64 MR before: m784n128k256ta1tb0 0.98-1.0 -> 1.01x oneDNN with 1
- * and 2 threads; forced in place, m = 1024-4096 moved within +-3% with no trend). Measured over m 32-512, n 128-1024, k 64-512, both transposes of A,
- * each way alternated with oneDNN: in place took AVX-512 m32n512k256 0.87-0.93 -> 1.0x and
- * m32n128k512ta1 0.94 -> 1.0x, n = 64-256 and 640 +1-6% up to m = 256, while n = 512 lost up to 5%
- * from m = 128 (all had been packed: every line-aligned stride that is a multiple of 256 B was);
- * AVX2 moved -4% to +6%, mostly within 2%. Forced with GS_GEMM_DIRECT_B=-1|1. */
+/* Whether to read op(B) in place: only untransposed B (its rows are already NR-contiguous), for
+ * rows of C few enough that a packed panel would be reused little, and not where rows a multiple
+ * of 4 KiB apart land in one L1 set and a new page each (n = 1024 with AVX-512: 0.75-0.8x oneDNN
+ * in place against 1.0-1.15x packed). Rows 2 KiB apart pay only for few tiles per panel
+ * (m <= 8 MR); 512 B and 1 KiB, like unaligned strides, up to 128 MR. Measured over m 32-512,
+ * n 128-1024, k 64-512, both transposes of A, each way alternated with oneDNN: in place took
+ * AVX-512 m32n512k256 0.87-0.93 -> 1.0x and m32n128k512ta1 0.94 -> 1.0x, n = 64-256 and 640
+ * +1-6% up to m = 256, while n = 512 lost up to 5% from m = 128 (all had been packed: every
+ * line-aligned stride that is a multiple of 256 B was); AVX2 moved -4% to +6%, mostly within 2%.
+ * 128 MR rather than 64: m784n128k256ta1tb0 0.98-1.0 -> 1.01x with 1 and 2 threads; forced in
+ * place, m = 1024-4096 moved within +-3% with no trend. Forced with GS_GEMM_DIRECT_B=-1|1. */
 static bool use_direct_b(bool transb, long m, long ldb, const gs_ukernel_t *uk)
 {
     if (transb)
@@ -325,7 +327,8 @@ static long edge_tiles(const gs_ukernel_t *uk, long mc, long *full_rows)
     if (whole == mc)
         return 0;
     const long tiles = (mc + MR - 1) / MR, lo = mc / tiles, taller = mc % tiles; /* `taller` of lo + 1 */
-    const bool exact_lo = uk->exact_rows >> lo & 1, exact_hi = !taller || lo + 1 == MR || (uk->exact_rows >> (lo + 1) & 1);
+    const bool exact_lo = uk->exact_rows >> lo & 1;
+    const bool exact_hi = !taller || lo + 1 == MR || (uk->exact_rows >> (lo + 1) & 1);
     if (exact_lo && exact_hi) {
         if (lo + 1 == MR) { /* the taller tiles are whole ones */
             *full_rows = taller * MR;
@@ -504,8 +507,9 @@ gs_status_t gs_gemm_driver_strip(const gs_ukernel_t *uk, const gs_ukernel_t *str
                                  const float *b, long ldb, float beta, float *c, long ldc)
 {
     /* The strip runs after the rest, on as many threads as its own FLOPs earn: with untransposed A,
-     * which the tall tiles pack (transposed), a forked GEMM then waits on one thread packing all of
-     * A (AVX-512 m256n40k128ta0tb0 with 2 threads 0.94 -> 0.77x oneDNN); there the padded tile stays. */
+     * which the tall tiles pack (transposed), a forked GEMM would then wait on one thread packing
+     * all of A (AVX-512 m256n40k128ta0tb0 with 2 threads: 0.94x oneDNN with the padded tile, 0.77x
+     * with the strip), so there the padded tile stays. */
     if (!transa && choose_threads(m, n, k, uk) > 1)
         return gs_gemm_driver(uk, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     const long j = n - rest;
