@@ -101,53 +101,52 @@ GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_
     gs_gemm_store_edge(t, NR, c, rs_c, beta, mr, nr);
 }
 
-/* A bottom-edge tile of `rows` rows (see ukernel_6x16_body), full or half width. */
-#define EDGE_TILE(rows)                                                                                      \
-    do {                                                                                                     \
-        if (nr <= NR / 2)                                                                                    \
-            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, true, c, rs_c, alpha, beta, mr, \
-                              nr);                                                                           \
-        else                                                                                                 \
-            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, false, c, rs_c, alpha, beta, mr, \
-                              nr);                                                                           \
+/* `count` tiles of mr rows down one B panel (tile t: A at a + t*a_step, C MR rows further down), the
+ * instantiation chosen once, not per tile: packed operands get their own with constant strides
+ * (simpler addressing in the hot loop), operands read in place the general one, packing B on the
+ * way (b_copy, one tile) a third. An edge tile of 2, 4 or 5 rows reads only those rows of A (the
+ * driver runs such edges in place: gs_ukernel_t.exact_rows), so its height is chosen before its
+ * width; an 8-wide last panel read in place has no columns past 8. */
+#define TILES(...)                                                \
+    for (long t = 0; t < count; t++, a += a_step, c += MR * rs_c) \
+    ukernel_6x16_body(kc, a, __VA_ARGS__, c, rs_c, alpha, beta, mr, nr)
+#define EDGE_TILES(rows)                                              \
+    do {                                                              \
+        if (nr <= NR / 2)                                             \
+            TILES(rs_a, cs_a, b, rs_b, false, NULL, rows, true);      \
+        else                                                          \
+            TILES(rs_a, cs_a, b, rs_b, false, NULL, rows, false);     \
     } while (0)
 
-/* Packed operands get their own instantiation with constant strides (simpler addressing in the
- * hot loop); operands read in place use the general one, and packing B on the way a third. An
- * edge tile of 2, 4 or 5 rows reads only those rows of A (the driver runs such edges in place:
- * gs_ukernel_t.exact_rows), so its height is chosen before its width. */
+static void run_6x16(long kc, const float *a, long rs_a, long cs_a, long a_step, long count, const float *b, long rs_b,
+                     float *b_copy, float *c, long rs_c, float alpha, float beta, int mr, int nr)
+{
+    if (b_copy)
+        TILES(rs_a, cs_a, b, rs_b, true, b_copy, MR, false);
+    else if (mr <= 2)
+        EDGE_TILES(2);
+    else if (mr <= 4)
+        EDGE_TILES(4);
+    else if (mr == 5)
+        EDGE_TILES(5);
+    else if (nr <= NR / 2)
+        TILES(rs_a, cs_a, b, rs_b, false, NULL, MR, true);
+    else if (rs_a == 1 && cs_a == MR && rs_b == NR)
+        TILES(1, MR, b, NR, false, NULL, MR, false);
+    else
+        TILES(rs_a, cs_a, b, rs_b, false, NULL, MR, false);
+}
+
 static void ukernel_6x16(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *b_copy,
                          float *c, long rs_c, float alpha, float beta, int mr, int nr)
 {
-    if (b_copy)
-        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, true, b_copy, MR, false, c, rs_c, alpha, beta, mr, nr);
-    else if (mr <= 2)
-        EDGE_TILE(2);
-    else if (mr <= 4)
-        EDGE_TILE(4);
-    else if (mr == 5)
-        EDGE_TILE(5);
-    else if (nr <= NR / 2) /* an 8-wide last panel read in place has no columns past 8 */
-        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, true, c, rs_c, alpha, beta, mr, nr);
-    else if (rs_a == 1 && cs_a == MR && rs_b == NR)
-        ukernel_6x16_body(kc, a, 1, MR, b, NR, false, NULL, MR, false, c, rs_c, alpha, beta, mr, nr);
-    else
-        ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, false, c, rs_c, alpha, beta, mr, nr);
+    run_6x16(kc, a, rs_a, cs_a, 0, 1, b, rs_b, b_copy, c, rs_c, alpha, beta, mr, nr);
 }
 
-/* `count` full-height tiles down one B panel, the instantiation chosen once (see gemm_avx512.c). */
 static void ukernel_6x16_column(long kc, const float *a, long rs_a, long cs_a, long a_step, long count, const float *b,
                                 long rs_b, float *c, long rs_c, float alpha, float beta, int nr)
 {
-    if (nr <= NR / 2)
-        for (long t = 0; t < count; t++, a += a_step, c += MR * rs_c)
-            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, true, c, rs_c, alpha, beta, MR, nr);
-    else if (rs_a == 1 && cs_a == MR && rs_b == NR)
-        for (long t = 0; t < count; t++, a += a_step, c += MR * rs_c)
-            ukernel_6x16_body(kc, a, 1, MR, b, NR, false, NULL, MR, false, c, rs_c, alpha, beta, MR, nr);
-    else
-        for (long t = 0; t < count; t++, a += a_step, c += MR * rs_c)
-            ukernel_6x16_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, false, c, rs_c, alpha, beta, MR, nr);
+    run_6x16(kc, a, rs_a, cs_a, a_step, count, b, rs_b, NULL, c, rs_c, alpha, beta, MR, nr);
 }
 
 static void pack_a(long mc, long kc, const float *a, long lda, bool transa, long rows, float *dst)

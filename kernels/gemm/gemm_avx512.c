@@ -120,58 +120,54 @@ GS_PACK_INLINE void ukernel_8x32_body(long kc, const float *restrict a, long rs_
         store_row(c + i * rs_c, acc[i][0], acc[i][1], valpha, vbeta, beta, lo_mask, hi_mask, full);
 }
 
-/* A bottom-edge tile of `rows` rows, full or half width. */
-#define EDGE_TILE(rows)                                                                                       \
-    do {                                                                                                      \
-        if (nr <= NR / 2)                                                                                     \
-            ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, true, true, c, rs_c, alpha, beta, \
-                              mr, nr);                                                                        \
-        else                                                                                                  \
-            ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, rows, false, true, c, rs_c, alpha,      \
-                              beta, mr, nr);                                                                  \
+/* `count` tiles of mr rows down one B panel (tile t: A at a + t*a_step, C MR rows further down), the
+ * instantiation chosen once, not per tile: packed operands get their own with constant strides
+ * (simpler addressing in the hot loop), operands read in place the general one, packing B on the
+ * way (b_copy, one tile) a third. Edge tiles of 4 to 7 rows (8 to 14 accumulators: enough to cover
+ * the FMA latency) read only their rows of A, so the driver runs them in place
+ * (gs_ukernel_t.exact_rows); their height is chosen before their width. */
+#define TILES(...)                                                \
+    for (long t = 0; t < count; t++, a += a_step, c += MR * rs_c) \
+    ukernel_8x32_body(kc, a, __VA_ARGS__, c, rs_c, alpha, beta, mr, nr)
+#define EDGE_TILES(rows)                                              \
+    do {                                                              \
+        if (nr <= NR / 2)                                             \
+            TILES(rs_a, cs_a, b, rs_b, false, NULL, rows, true, true);  \
+        else                                                          \
+            TILES(rs_a, cs_a, b, rs_b, false, NULL, rows, false, true); \
     } while (0)
 
-/* Packed operands get their own instantiation with constant strides (simpler addressing in the
- * hot loop); operands read in place use the general one, and packing B on the way a third. Edge
- * tiles of 4 to 7 rows (8 to 14 accumulators: enough to cover the FMA latency) read only their
- * rows of A, so the driver runs them in place (gs_ukernel_t.exact_rows); their height is chosen
- * before their width. */
+static void run_8x32(long kc, const float *a, long rs_a, long cs_a, long a_step, long count, const float *b, long rs_b,
+                     float *b_copy, float *c, long rs_c, float alpha, float beta, int mr, int nr)
+{
+    if (b_copy)
+        TILES(rs_a, cs_a, b, rs_b, true, b_copy, MR, false, false);
+    else if (mr == 4)
+        EDGE_TILES(4);
+    else if (mr == 5)
+        EDGE_TILES(5);
+    else if (mr == 6)
+        EDGE_TILES(6);
+    else if (mr == 7)
+        EDGE_TILES(7);
+    else if (nr <= NR / 2)
+        TILES(rs_a, cs_a, b, rs_b, false, NULL, MR, true, true);
+    else if (rs_a == 1 && cs_a == MR && rs_b == NR)
+        TILES(1, MR, b, NR, false, NULL, MR, false, false);
+    else
+        TILES(rs_a, cs_a, b, rs_b, false, NULL, MR, false, true);
+}
+
 static void ukernel_8x32(long kc, const float *a, long rs_a, long cs_a, const float *b, long rs_b, float *b_copy,
                          float *c, long rs_c, float alpha, float beta, int mr, int nr)
 {
-    if (b_copy)
-        ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, true, b_copy, MR, false, false, c, rs_c, alpha, beta, mr, nr);
-    else if (mr == 4)
-        EDGE_TILE(4);
-    else if (mr == 5)
-        EDGE_TILE(5);
-    else if (mr == 6)
-        EDGE_TILE(6);
-    else if (mr == 7)
-        EDGE_TILE(7);
-    else if (nr <= NR / 2)
-        ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, true, true, c, rs_c, alpha, beta, mr, nr);
-    else if (rs_a == 1 && cs_a == MR && rs_b == NR)
-        ukernel_8x32_body(kc, a, 1, MR, b, NR, false, NULL, MR, false, false, c, rs_c, alpha, beta, mr, nr);
-    else
-        ukernel_8x32_body(kc, a, rs_a, cs_a, b, rs_b, false, NULL, MR, false, true, c, rs_c, alpha, beta, mr, nr);
+    run_8x32(kc, a, rs_a, cs_a, 0, 1, b, rs_b, b_copy, c, rs_c, alpha, beta, mr, nr);
 }
-
-/* `count` full-height tiles down one B panel (tile t: A at a + t*a_step, C MR rows further down):
- * the loop runs here, with the instantiation chosen once, rather than one call per tile. */
-#define COLUMN_LOOP(...)                                          \
-    for (long t = 0; t < count; t++, a += a_step, c += MR * rs_c) \
-        ukernel_8x32_body(kc, a, __VA_ARGS__, c, rs_c, alpha, beta, MR, nr)
 
 static void ukernel_8x32_column(long kc, const float *a, long rs_a, long cs_a, long a_step, long count, const float *b,
                                 long rs_b, float *c, long rs_c, float alpha, float beta, int nr)
 {
-    if (nr <= 16)
-        COLUMN_LOOP(rs_a, cs_a, b, rs_b, false, NULL, MR, true, true);
-    else if (rs_a == 1 && cs_a == MR && rs_b == NR)
-        COLUMN_LOOP(1, MR, b, NR, false, NULL, MR, false, false);
-    else
-        COLUMN_LOOP(rs_a, cs_a, b, rs_b, false, NULL, MR, false, true);
+    run_8x32(kc, a, rs_a, cs_a, a_step, count, b, rs_b, NULL, c, rs_c, alpha, beta, MR, nr);
 }
 
 /* Narrow C: 16 rows of one zmm each. 16 accumulators cover the FMA latency; per k step one load of
