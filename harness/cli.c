@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/topo.h"
 
@@ -65,10 +66,16 @@ int gs_cli_setup(const gs_cli_common_t *o)
         fprintf(stderr, "gradscope: %s\n", gs_error_detail());
         return GS_EXIT_USAGE;
     }
+    /* hwloc failing is not fatal: say so, then run unbound on the default cache sizes. */
+    if (gs_topo_init() != GS_OK)
+        fprintf(stderr, "gradscope: warning: %s: threads run unbound, block sizes from default cache sizes\n",
+                gs_error_detail());
     st = gs_threads_init(o->threads);
     if (st != GS_OK) {
         fprintf(stderr, "gradscope: %s\n", gs_error_detail());
         return GS_EXIT_USAGE;
     }
+    if (strncmp(gs_binding_str(), "unbound (", 9) == 0)
+        fprintf(stderr, "gradscope: warning: %s\n", gs_binding_str());
     return GS_EXIT_OK;
 }
