@@ -1,9 +1,10 @@
-/* Proves that when hwloc fails, gradscope says so and keeps working: a failed hwloc_topology_restrict
- * makes gs_topo_init return GS_EBACKEND naming it, the topology falls back to its defaults, threads
- * run unbound and a GEMM still computes the right numbers; the next gs_topo_init tries again; a
- * failed hwloc_set_cpubind leaves the threads unbound, reported as such, not an error. Failures are
- * provoked by wrapping the two hwloc calls at link time (-Wl,--wrap), so the library carries no
- * test hook. */
+/* Proves that when hwloc or the kernel refuses, gradscope says so and keeps working: a failed
+ * hwloc_topology_restrict makes gs_topo_init return GS_EBACKEND naming it, the topology falls back
+ * to its defaults, threads run unbound and a GEMM still computes the right numbers; the next
+ * gs_topo_init tries again; a failed hwloc_set_cpubind leaves the threads unbound, reported as
+ * such, not an error; a refused sched_setaffinity makes gs_topo_set_start_affinity return false.
+ * Failures are provoked by wrapping those calls at link time (-Wl,--wrap), so the library carries
+ * no test hook. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <hwloc.h>
@@ -18,8 +19,18 @@
 
 int __real_hwloc_topology_restrict(hwloc_topology_t topology, hwloc_const_cpuset_t set, unsigned long flags);
 int __real_hwloc_set_cpubind(hwloc_topology_t topology, hwloc_const_cpuset_t set, int flags);
+int __real_sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set);
 
-static bool fail_restrict, fail_cpubind;
+static bool fail_restrict, fail_cpubind, fail_setaffinity;
+
+int __wrap_sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set)
+{
+    if (fail_setaffinity) {
+        errno = EPERM;
+        return -1;
+    }
+    return __real_sched_setaffinity(pid, size, set);
+}
 
 int __wrap_hwloc_topology_restrict(hwloc_topology_t topology, hwloc_const_cpuset_t set, unsigned long flags)
 {
@@ -74,7 +85,7 @@ int main(void)
         cpu++;
     CPU_ZERO(&one);
     CPU_SET(cpu, &one);
-    if (!gs_check(sched_setaffinity(0, sizeof one, &one) == 0, "the process is pinned to CPU %d", cpu))
+    if (!gs_check(__real_sched_setaffinity(0, sizeof one, &one) == 0, "the process is pinned to CPU %d", cpu))
         return gs_test_done("test_topology_failures_degrade");
 
     fail_restrict = true;
@@ -100,5 +111,12 @@ int main(void)
     gs_check(gs_threads_init(1) == GS_OK && strstr(gs_binding_str(), "t0->"),
              "binding works again once hwloc allows it: \"%s\"", gs_binding_str());
     gs_check(gemm_still_right(), "the GEMM matches the oracle with the loaded topology");
+
+    /* Handing the start set back (for child processes) fails softly: false, the mask untouched. */
+    fail_setaffinity = true;
+    const bool widened = gs_topo_set_start_affinity();
+    fail_setaffinity = false;
+    gs_check(!widened, "a refused sched_setaffinity: gs_topo_set_start_affinity returns false");
+    gs_check(gs_topo_set_start_affinity(), "allowed again, it returns true");
     return gs_test_done("test_topology_failures_degrade");
 }
