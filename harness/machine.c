@@ -128,7 +128,7 @@ void gs_machine_print(const gs_peak_t *peak)
         if (!gs_isa_supported((gs_isa_t)isa) || gs_gemm_plan((gs_isa_t)isa, &g) != GS_OK)
             continue;
         printf("%-10s %s: %dx%d tiles, KC %ld, MC %ld, NC %ld%s\n", head, gs_isa_name((gs_isa_t)isa), g.mr, g.nr,
-               g.kc, g.mc, g.nc, *head ? " (block sizes from the caches above)" : "");
+               g.kc, g.mc, g.nc, *head ? " (from the caches above; KC >= 1024 where B is read in place)" : "");
         head = "";
     }
     printf("threads    %d, binding %s\n", gs_threads(), gs_binding_str());
