@@ -81,6 +81,65 @@ static void check_gemm_in_new_thread(const char *name, gs_gemm_fn *fn)
         pthread_join(t, NULL);
 }
 
+typedef struct {
+    const char *name;
+    gs_gemm_fn *fn;
+    long m, n, k;
+    bool transa;
+    size_t fail_from;
+    bool partial; /* set when C came back neither untouched nor right */
+} strip_case_t;
+
+/* A GEMM run in two parts (the bulk of the columns, then a strip of narrow tiles for the last few,
+ * each with its own workspace) is all or nothing: whatever allocation fails, either both parts run
+ * (the oracle's result) or neither writes C. */
+static void *check_strip(void *arg)
+{
+    strip_case_t *sc = arg;
+    const long m = sc->m, n = sc->n, k = sc->k, lda = sc->transa ? m : k;
+    float *a = filled(k * m, 0.25f), *b = filled(k * n, -0.5f), *c = filled(m * n, 3.0f);
+    float *copy = filled(m * n, 3.0f), *want = filled(m * n, 3.0f);
+    fail_from = sc->fail_from;
+    const gs_status_t st = gs_gemm_with(sc->fn, sc->transa, false, m, n, k, 1.0f, a, lda, b, n, 1.0f, c, n);
+    fail_from = 0;
+    gs_gemm_with(gs_gemm_ref, sc->transa, false, m, n, k, 1.0f, a, lda, b, n, 1.0f, want, n);
+    float worst = 0.0f;
+    for (long i = 0; i < m * n; i++) {
+        float d = c[i] > want[i] ? c[i] - want[i] : want[i] - c[i];
+        worst = d > worst ? d : worst;
+    }
+    sc->partial = !((st == GS_OK && worst < 1e-3f) || (st == GS_ENOMEM && unchanged(c, copy, m * n)));
+    gs_free(a), gs_free(b), gs_free(c), gs_free(copy), gs_free(want);
+    return NULL;
+}
+
+/* Allocations failing from 1 KiB up in 1 KiB steps to 64 KiB, then doubling to 8 MiB, each in a
+ * fresh thread (the workspace only grows): a bulk and a strip needing different workspaces meet
+ * a threshold between the two. Shapes: n = 292 = 9 x 32 + 4 = 18 x 16 + 4 (the strip's workspace
+ * the smaller), m5n45 with AVX-512 and m17n20 with AVX2 (the strip's the larger). */
+static void check_strip_all_or_nothing(const char *name, gs_gemm_fn *fn)
+{
+    static const struct {
+        long m, n, k;
+        bool transa;
+    } shapes[] = {{300, 292, 300, true}, {5, 45, 300, false}, {17, 20, 300, false}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int runs = 0, partial = 0;
+        for (size_t from = 1024; from <= ((size_t)8 << 20); from += from < 65536 ? 1024 : from) {
+            strip_case_t sc = {name, fn, shapes[s].m, shapes[s].n, shapes[s].k, shapes[s].transa, from, false};
+            pthread_t t;
+            if (pthread_create(&t, NULL, check_strip, &sc) != 0)
+                continue;
+            pthread_join(t, NULL);
+            runs++;
+            partial += sc.partial;
+        }
+        gs_check(runs > 0 && partial == 0,
+                 "%s: m%ldn%ldk%ldta%d (bulk + strip) under %d allocation limits: %d left C half written", name,
+                 shapes[s].m, shapes[s].n, shapes[s].k, shapes[s].transa, runs, partial);
+    }
+}
+
 /* sigmoid_linear in place composes two oneDNN results through a scratch buffer. Run in a thread of
  * its own: under LeakSanitizer the scratch and the thread's oneDNN stream and memory objects must
  * be gone once it exits. */
@@ -124,6 +183,10 @@ int main(void)
         if (gs_isa_supported((gs_isa_t)i) && gs_gemm_for_isa((gs_isa_t)i) != gs_gemm_ref)
             check_gemm_in_new_thread(gs_isa_name((gs_isa_t)i), gs_gemm_for_isa((gs_isa_t)i));
     check_gemm_in_new_thread("avx512_emu", gs_gemm_avx512_emu);
+    for (int i = 0; i < GS_ISA_COUNT; i++)
+        if (gs_isa_supported((gs_isa_t)i) && gs_gemm_for_isa((gs_isa_t)i) != gs_gemm_ref)
+            check_strip_all_or_nothing(gs_isa_name((gs_isa_t)i), gs_gemm_for_isa((gs_isa_t)i));
+    check_strip_all_or_nothing("avx512_emu", gs_gemm_avx512_emu);
     pthread_t t;
     if (gs_check(pthread_create(&t, NULL, check_act_scratch, NULL) == 0, "act onednn: thread started"))
         pthread_join(t, NULL);

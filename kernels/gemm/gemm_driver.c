@@ -129,13 +129,13 @@ static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t
 
 /* Whether to read op(B) in place: only untransposed B (its rows are already NR-contiguous), for
  * rows of C few enough that a packed panel would be reused little, and not where rows a multiple
- * of 4 KiB apart land in one L1 set and a new page each (n = 1024 with AVX-512: 0.75-0.8x oneDNN
- * in place against 1.0-1.15x packed). Rows 2 KiB apart pay only for few tiles per panel
+ * of 4 KiB apart land in one L1 set and a new page each (n = 1024 with AVX-512: 0.68-1.01x oneDNN
+ * in place against 0.99-1.18x packed). Rows 2 KiB apart pay only for few tiles per panel
  * (m <= 8 MR); 512 B and 1 KiB, like unaligned strides, up to 128 MR. Measured over m 32-512,
  * n 128-1024, k 64-512, both transposes of A, each way alternated with oneDNN: in place took
  * AVX-512 m32n512k256 0.87-0.93 -> 1.0x and m32n128k512ta1 0.94 -> 1.0x, n = 64-256 and 640
  * +1-6% up to m = 256, while n = 512 lost up to 5% from m = 128 (all had been packed: every
- * line-aligned stride that is a multiple of 256 B was); AVX2 moved -4% to +6%, mostly within 2%.
+ * line-aligned stride that is a multiple of 256 B was); AVX2 moved -6% to +5%, 50 of 66 shapes within 2%.
  * 128 MR rather than 64: m784n128k256ta1tb0 0.98-1.0 -> 1.01x with 1 and 2 threads; forced in
  * place, m = 1024-4096 moved within +-3% with no trend. Forced with GS_GEMM_DIRECT_B=-1|1. */
 static bool use_direct_b(bool transb, long m, long ldb, const gs_ukernel_t *uk)
@@ -461,45 +461,63 @@ static void run_thread(const gemm_ctx_t *x, int tid)
     }
 }
 
+/* Everything the loop nest decides before it runs: in place or packed, blocking, threads, and the
+ * packing workspace that needs (returned, in floats). */
+static size_t plan(gemm_ctx_t *x)
+{
+    const gs_ukernel_t *uk = x->uk;
+    x->rs_a = x->transa ? 1 : x->lda;
+    x->cs_a = x->transa ? x->lda : 1;
+    x->mtiles = (x->m + uk->mr - 1) / uk->mr;
+    x->ntiles = (x->n + uk->nr - 1) / uk->nr;
+    x->direct_a = use_direct_a(x->transa, x->m, x->n, x->k, uk);
+    x->direct_b = use_direct_b(x->transb, x->m, x->ldb, uk);
+    x->bk = blocking(uk, x->k, kc_floor(x->direct_b, x->ldb));
+    x->nt = choose_threads(x->m, x->n, x->k, uk);
+    thread_grid(x);
+
+    x->kc_max = min_l(x->bk.kc, x->k);
+    const long cols = x->shared_b ? round_up(x->n, uk->nr) : ((x->ntiles + x->tn - 1) / x->tn) * uk->nr;
+    const long nc_max = min_l(x->bk.nc, cols);
+    const long mc_max = min_l(x->bk.mc, ((x->mtiles + x->tm - 1) / x->tm) * uk->mr);
+    x->b_floats = (size_t)(x->kc_max * nc_max);
+    x->a_floats = (size_t)(x->kc_max * mc_max);
+    return (x->shared_b ? x->b_floats : (size_t)x->nt * x->b_floats) + (size_t)x->nt * x->a_floats;
+}
+
+/* The workspace for `floats`, or GS_ENOMEM naming it: the only way a planned GEMM can fail, checked
+ * before any of C is written. */
+static gs_status_t reserve(size_t floats)
+{
+    if (!gs_scratch_get(&workspace, floats))
+        return gs_error(GS_ENOMEM, "gemm: cannot allocate %zu floats of packing workspace", floats);
+    return GS_OK;
+}
+
+/* Runs a planned GEMM in the workspace (reserved: it only grows, so this call cannot fail). */
+static void run(gemm_ctx_t *x, size_t floats)
+{
+    x->bpack = gs_scratch_get(&workspace, floats);
+    x->apack = x->bpack + (x->shared_b ? x->b_floats : (size_t)x->nt * x->b_floats);
+    if (x->nt == 1) {
+        run_thread(x, 0);
+        return;
+    }
+#pragma omp parallel num_threads(x->nt)
+    run_thread(x, omp_get_thread_num());
+}
+
 gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, long m, long n, long k,
                            float alpha, const float *a, long lda, const float *b, long ldb, float beta,
                            float *c, long ldc)
 {
-    gemm_ctx_t x = {
-        .uk = uk, .transa = transa, .transb = transb,
-        .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
-        .rs_a = transa ? 1 : lda, .cs_a = transa ? lda : 1,
-        .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c,
-        .mtiles = (m + uk->mr - 1) / uk->mr, .ntiles = (n + uk->nr - 1) / uk->nr,
-    };
-    x.direct_a = use_direct_a(transa, m, n, k, uk);
-    x.direct_b = use_direct_b(transb, m, ldb, uk);
-    x.bk = blocking(uk, k, kc_floor(x.direct_b, ldb));
-    x.nt = choose_threads(m, n, k, uk);
-    thread_grid(&x);
-
-    const long kc_max = min_l(x.bk.kc, k);
-    x.kc_max = kc_max;
-    const long cols = x.shared_b ? round_up(n, uk->nr) : ((x.ntiles + x.tn - 1) / x.tn) * uk->nr;
-    const long nc_max = min_l(x.bk.nc, cols);
-    const long mc_max = min_l(x.bk.mc, ((x.mtiles + x.tm - 1) / x.tm) * uk->mr);
-    x.b_floats = (size_t)(kc_max * nc_max);
-    x.a_floats = (size_t)(kc_max * mc_max);
-    const size_t b_total = x.shared_b ? x.b_floats : (size_t)x.nt * x.b_floats;
-    const size_t total = b_total + (size_t)x.nt * x.a_floats;
-    float *ws = gs_scratch_get(&workspace, total);
-    if (!ws)
-        return gs_error(GS_ENOMEM, "gemm: cannot allocate %zu floats of packing workspace", total);
-    x.bpack = ws;
-    x.apack = ws + b_total;
-
-    if (x.nt == 1) {
-        run_thread(&x, 0);
-        return GS_OK;
-    }
-#pragma omp parallel num_threads(x.nt)
-    run_thread(&x, omp_get_thread_num());
-    return GS_OK;
+    gemm_ctx_t x = {.uk = uk, .transa = transa, .transb = transb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,
+                    .ldc = ldc, .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c};
+    const size_t floats = plan(&x);
+    const gs_status_t st = reserve(floats);
+    if (st == GS_OK)
+        run(&x, floats);
+    return st;
 }
 
 gs_status_t gs_gemm_driver_strip(const gs_ukernel_t *uk, const gs_ukernel_t *strip, long rest, bool transa,
@@ -513,11 +531,21 @@ gs_status_t gs_gemm_driver_strip(const gs_ukernel_t *uk, const gs_ukernel_t *str
     if (!transa && choose_threads(m, n, k, uk) > 1)
         return gs_gemm_driver(uk, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     const long j = n - rest;
-    const gs_status_t st = gs_gemm_driver(uk, transa, transb, m, j, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    if (st != GS_OK)
-        return st;
-    const float *b_strip = transb ? b + j * ldb : b + j;
-    return gs_gemm_driver(strip, transa, transb, m, rest, k, alpha, a, lda, b_strip, ldb, beta, c + j, ldc);
+    gemm_ctx_t bulk = {.uk = uk, .transa = transa, .transb = transb, .m = m, .n = j, .k = k, .lda = lda, .ldb = ldb,
+                       .ldc = ldc, .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c};
+    gemm_ctx_t tail = bulk;
+    tail.uk = strip;
+    tail.n = rest;
+    tail.b = transb ? b + j * ldb : b + j;
+    tail.c = c + j;
+    /* Both workspaces up front: C is written by neither part unless both can run. */
+    const size_t bulk_floats = plan(&bulk), tail_floats = plan(&tail);
+    const gs_status_t st = reserve(bulk_floats > tail_floats ? bulk_floats : tail_floats);
+    if (st == GS_OK) {
+        run(&bulk, bulk_floats);
+        run(&tail, tail_floats);
+    }
+    return st;
 }
 
 void gs_gemm_store_edge(const float *t, long ldt, float *c, long rs_c, float beta, int mr, int nr)
