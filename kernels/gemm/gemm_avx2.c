@@ -91,8 +91,7 @@ GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_
             store_row(c + i * rs_c, acc[i][0], acc[i][1], valpha, vbeta, beta);
         return;
     }
-    /* Narrower: the same accumulators, scaled into a buffer, then only the valid corner to C (AVX2's
-     * masked stores are slow on AMD). */
+    /* Narrower: the same accumulators, scaled into a buffer, then only the valid corner to C. */
     float t[MR * NR] __attribute__((aligned(32)));
     for (int i = 0; i < MR; i++) {
         _mm256_store_ps(t + i * NR, _mm256_mul_ps(acc[i][0], valpha));
