@@ -3,6 +3,7 @@
  * threads the chunks. The same ops as act_avx512.c, lane for lane. */
 #include <immintrin.h>
 
+#include "core/lanes_avx2.h"
 #include "kernels/act/act.h"
 #include "kernels/act/vmath_avx2.h"
 
@@ -78,18 +79,13 @@ static inline __m256 bwd_sigmoid_linear(__m256 x, __m256 y, __m256 dy, __m256 a)
 }
 
 /* ---- maps ---- */
-static inline __m256i tail_mask(long rem)
-{
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 GS_VMATH_INLINE void fwd_map(long n, const float *x, float *y, __m256 a, fwd_op *op)
 {
     long i = 0;
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(y + i, op(_mm256_loadu_ps(x + i), a));
     if (i < n) {
-        const __m256i m = tail_mask(n - i);
+        const __m256i m = gs_lanes_below(n - i);
         _mm256_maskstore_ps(y + i, m, op(_mm256_maskload_ps(x + i, m), a));
     }
 }
@@ -101,7 +97,7 @@ GS_VMATH_INLINE void bwd_map(long n, const float *x, const float *y, const float
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(dx + i, op(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), _mm256_loadu_ps(dy + i), a));
     if (i < n) {
-        const __m256i m = tail_mask(n - i);
+        const __m256i m = gs_lanes_below(n - i);
         const __m256 vx = _mm256_maskload_ps(x + i, m), vy = _mm256_maskload_ps(y + i, m);
         _mm256_maskstore_ps(dx + i, m, op(vx, vy, _mm256_maskload_ps(dy + i, m), a));
     }

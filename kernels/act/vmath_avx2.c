@@ -1,11 +1,6 @@
 /* Array forms of the AVX2 vector math (vmath_avx2.h), for the error-bound test and the tolerances. */
+#include "core/lanes_avx2.h"
 #include "kernels/act/vmath_avx2.h"
-
-/* Lanes [0, rem) of a partial vector, for maskload/maskstore. */
-static inline __m256i tail_mask(long rem)
-{
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 GS_VMATH_INLINE void map(long n, const float *x, float *y, __m256 (*f)(__m256))
 {
@@ -13,7 +8,7 @@ GS_VMATH_INLINE void map(long n, const float *x, float *y, __m256 (*f)(__m256))
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(x + i)));
     if (i < n) {
-        const __m256i m = tail_mask(n - i);
+        const __m256i m = gs_lanes_below(n - i);
         _mm256_maskstore_ps(y + i, m, f(_mm256_maskload_ps(x + i, m)));
     }
 }
@@ -34,7 +29,7 @@ void gs_vmath_sincos2pi_avx2(long n, const float *u, float *s, float *c)
         _mm256_storeu_ps(c + i, vc);
     }
     if (i < n) {
-        const __m256i m = tail_mask(n - i);
+        const __m256i m = gs_lanes_below(n - i);
         gs_vmath_sincos2pi256(_mm256_maskload_ps(u + i, m), &vs, &vc);
         _mm256_maskstore_ps(s + i, m, vs);
         _mm256_maskstore_ps(c + i, m, vc);

@@ -3,6 +3,7 @@
  * the generic BLIS loop nest of gemm_driver.c. */
 #include <immintrin.h>
 
+#include "core/lanes_avx2.h"
 #include "core/transpose_avx2.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_driver.h"
@@ -181,7 +182,7 @@ GS_PACK_INLINE void tall_store_half(const int NV, const __m256 *acc, float *c, l
     for (int j = 0; j < 8; j++)
         r[j] = j < NV ? acc[j] : _mm256_setzero_ps();
     gs_transpose8x8(r);
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i mask = gs_lanes_below(nr);
     const __m256 valpha = _mm256_set1_ps(alpha), vbeta = _mm256_set1_ps(beta);
     for (int i = 0; i < rows; i++) {
         __m256 v = _mm256_mul_ps(r[i], valpha);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "core/lanes_avx2.h"
 #include "core/transpose_avx2.h"
 
 #define GS_PACK_INLINE static inline __attribute__((always_inline))
@@ -83,11 +84,10 @@ GS_PACK_INLINE void gs_gemm_pack_b_tpl(const int NR, long kc, long nc, const flo
         } else if (!transb && NR % 8 == 0) {
             /* Right edge: the valid columns, zeros after them, 8 columns a masked load (element by
              * element took 4.7% of AVX2 m34n79k1077ta1tb0, a 15-column panel copied once a call). */
-            const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
             for (long p = 0; p < kc; p++)
                 for (int j = 0; j < NR; j += 8) {
-                    const __m256i in = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(valid - j)), lane);
-                    _mm256_storeu_ps(dst + p * NR + j, _mm256_maskload_ps(b + p * ldb + jp + j, in));
+                    const __m256 v = _mm256_maskload_ps(b + p * ldb + jp + j, gs_lanes_below(valid - j));
+                    _mm256_storeu_ps(dst + p * NR + j, v);
                 }
         } else if (!transb) { /* the narrow widths' right edge */
             for (long p = 0; p < kc; p++)

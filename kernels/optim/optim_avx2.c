@@ -5,6 +5,7 @@
 #include <float.h>
 #include <immintrin.h>
 
+#include "core/lanes_avx2.h"
 #include "kernels/act/vmath_avx2.h"
 #include "kernels/optim/optim_impl.h"
 
@@ -12,11 +13,6 @@
 
 typedef __m256 vec_t;
 static inline vec_t vec_set1(float v) { return _mm256_set1_ps(v); }
-
-static inline __m256i lanes(long rem)
-{
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(rem > W ? W : (int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 typedef struct {
     vec_t lr, mu, b1, one_b1, b2, one_b2, eps, step_size, inv_sqrt_c2, decay, one_decay, sd_mu;
@@ -84,7 +80,7 @@ GS_VMATH_INLINE void step_chunk(gs_opt_kind_t kind, const coef_t *k, long n, flo
     for (; i + W <= n; i += W)
         step_vec(kind, k, w + i, g + i, s0 ? s0 + i : NULL, s1 ? s1 + i : NULL, all, 1);
     if (i < n)
-        step_vec(kind, k, w + i, g + i, s0 ? s0 + i : NULL, s1 ? s1 + i : NULL, lanes(n - i), 0);
+        step_vec(kind, k, w + i, g + i, s0 ? s0 + i : NULL, s1 ? s1 + i : NULL, gs_lanes_below(n - i), 0);
 }
 
 /* ---- sum of squares: float -> double, 4 independent double accumulators ---- */
@@ -102,7 +98,7 @@ static double sumsq_chunk(long n, const float *g)
         a3 = _mm256_fmadd_pd(v1, v1, a3);
     }
     for (; i < n; i += W) {
-        const __m256 u = _mm256_maskload_ps(g + i, lanes(n - i));
+        const __m256 u = _mm256_maskload_ps(g + i, gs_lanes_below(n - i));
         const __m256d u0 = _mm256_cvtps_pd(_mm256_castps256_ps128(u)), u1 = _mm256_cvtps_pd(_mm256_extractf128_ps(u, 1));
         a0 = _mm256_fmadd_pd(u0, u0, a0);
         a1 = _mm256_fmadd_pd(u1, u1, a1);
@@ -119,8 +115,10 @@ static void scale_range(float *g, float scale, long lo, long hi)
     long i = lo;
     for (; i + W <= hi; i += W)
         _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_loadu_ps(g + i), s));
-    if (i < hi)
-        _mm256_maskstore_ps(g + i, lanes(hi - i), _mm256_mul_ps(_mm256_maskload_ps(g + i, lanes(hi - i)), s));
+    if (i < hi) {
+        const __m256i m = gs_lanes_below(hi - i);
+        _mm256_maskstore_ps(g + i, m, _mm256_mul_ps(_mm256_maskload_ps(g + i, m), s));
+    }
 }
 
 /* ---- Gaussian noise: Philox4x32-10 on 8 consecutive counters, one per lane ---- */
@@ -207,7 +205,7 @@ static void noise_range(float *g, float std, uint64_t seed, uint64_t stream, lon
         for (int v = 0; v < 4 && i + W * v < hi; v++) {
             float *p = g + i + W * v;
             const int full = i + W * (v + 1) <= hi;
-            const __m256i m = lanes(hi - i - W * v);
+            const __m256i m = gs_lanes_below(hi - i - W * v);
             store(p, m, full, _mm256_fmadd_ps(vs, z[v], load(p, m, full)));
         }
     }

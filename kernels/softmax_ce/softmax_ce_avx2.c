@@ -6,6 +6,7 @@
 #include <immintrin.h>
 #include <stdbool.h>
 
+#include "core/lanes_avx2.h"
 #include "core/transpose_avx2.h"
 #include "kernels/act/vmath_avx2.h"
 #include "kernels/softmax_ce/softmax_ce.h"
@@ -14,16 +15,12 @@
 #define W 8
 #define NARROW_MAX (2 * W) /* classes of a block row or a narrow row */
 
-static inline __m256i lanes(long rem)
-{
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(rem > W ? W : (int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 static inline __m256 neg_inf(void) { return _mm256_set1_ps(-GS_VMATH_INF); }
 
 /* Classes [j, j + 8) of a row, -inf past its end. */
 static inline __m256 load_chunk(const float *x, long c, long j)
 {
-    const __m256i k = lanes(c - j);
+    const __m256i k = gs_lanes_below(c - j);
     return _mm256_blendv_ps(neg_inf(), _mm256_maskload_ps(x + j, k), _mm256_castsi256_ps(k));
 }
 
@@ -56,7 +53,10 @@ static inline long first_max(__m256 v, float m, long c, long j)
     return top ? j + __builtin_ctz(top) : -1;
 }
 
-static inline void store_chunk(float *dx, long c, long j, __m256 v) { _mm256_maskstore_ps(dx + j, lanes(c - j), v); }
+static inline void store_chunk(float *dx, long c, long j, __m256 v)
+{
+    _mm256_maskstore_ps(dx + j, gs_lanes_below(c - j), v);
+}
 
 /* ---- rows of at most 16 classes: two chunks, both always evaluated (the second may be empty) ---- */
 
@@ -140,14 +140,14 @@ static void ce_row_wide(const float *x, long c, int32_t y, float inv_n, float *d
         return;
     const __m256 f = _mm256_set1_ps(inv_n / r->s);
     for (long j = 0; j < c; j += W)
-        store_chunk(dx, c, j, _mm256_mul_ps(_mm256_maskload_ps(dx + j, lanes(c - j)), f));
+        store_chunk(dx, c, j, _mm256_mul_ps(_mm256_maskload_ps(dx + j, gs_lanes_below(c - j)), f));
     dx[y] -= inv_n;
 }
 
 /* p = e^(x - m) / s, recomputed when there is no dx row to keep it in. */
 static __m256 prob_chunk(const float *x, const float *dx, long c, long j, float m, float s)
 {
-    const __m256 e = dx ? _mm256_maskload_ps(dx + j, lanes(c - j))
+    const __m256 e = dx ? _mm256_maskload_ps(dx + j, gs_lanes_below(c - j))
                         : gs_vmath_exp256(_mm256_sub_ps(load_chunk(x, c, j), _mm256_set1_ps(m)));
     return _mm256_div_ps(e, _mm256_set1_ps(s));
 }
@@ -171,7 +171,7 @@ static void mse_row_wide(const float *x, long c, int32_t y, float scale2, float 
         return;
     const __m256 vgp = _mm256_set1_ps(hsum(gp));
     for (long j = 0; j < c; j += W) {
-        const __m256 p = _mm256_maskload_ps(dx + j, lanes(c - j));
+        const __m256 p = _mm256_maskload_ps(dx + j, gs_lanes_below(c - j));
         const __m256 g = _mm256_mul_ps(_mm256_sub_ps(p, onehot(y, j)), s2);
         store_chunk(dx, c, j, _mm256_mul_ps(p, _mm256_sub_ps(g, vgp)));
     }
@@ -201,7 +201,8 @@ static inline __m256 block_chunk_load(const float *x, long c, int r, long j)
 {
     if (j >= c)
         return _mm256_setzero_ps();
-    return r * c + j + W <= W * c ? _mm256_loadu_ps(x + r * c + j) : _mm256_maskload_ps(x + r * c + j, lanes(c - j));
+    const float *p = x + r * c + j;
+    return r * c + j + W <= W * c ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, gs_lanes_below(c - j));
 }
 
 static inline void block_chunk_store(float *dx, long c, int r, long j, __m256 v)
@@ -211,7 +212,7 @@ static inline void block_chunk_store(float *dx, long c, int r, long j, __m256 v)
     if (r * c + j + W <= W * c)
         _mm256_storeu_ps(dx + r * c + j, v);
     else
-        _mm256_maskstore_ps(dx + r * c + j, lanes(c - j), v);
+        _mm256_maskstore_ps(dx + r * c + j, gs_lanes_below(c - j), v);
 }
 
 /* Class-major columns of 8 rows: col[j] lane r = x[r][j]; then the rows' max, first argmax,
