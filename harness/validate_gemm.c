@@ -487,12 +487,12 @@ const char *const gs_gemm_shapes_edge[] = {
     "m50n57k40ta1tb0beta1", "m20n90k300ta0tb0ldpad1",
     /* narrow C, where AVX2 tiles 16 rows x n (n <= 10, equal tiles of at most 6), AVX-512 32 rows x n
      * (n <= 14, even widths) or 16 x 16, or for A B^T
-     * (ta0tb1, k >= 64) takes 4x4 and 4x2 blocks of dot products: odd and even widths, each
+     * (ta0tb1, k >= 64) takes 4x4, 4x5 and 4x2 blocks of dot products: odd and even widths, each
      * transpose, beta, transposed A read in place, k tails, and enough rows for two threads */
     "m77n1k130ta0tb1", "m33n3k40ta1tb0beta1", "m40n4k33ta0tb0", "m65n6k19ta1tb1", "m31n8k70ta0tb1beta1",
     "m64n10k128ta1tb0", "m97n12k50ta1tb1", "m70n13k30ta0tb0", "m33n14k129ta0tb1beta1", "m48n15k20ta1tb0",
     "m50n16k31ta0tb1", "m19n7k80ta0tb1", "m37n16k64ta0tb1beta1", "m21n6k96ta0tb1alpha2beta0.5",
-    "m1030n10k128ta0tb1",
+    "m1030n10k128ta0tb1", "m22n9k100ta0tb1beta1", "m11n13k64ta0tb1alpha2beta0.5", "m6n5k75ta0tb1",
     /* A B^T with few rows over a deep k, also dot products: ragged rows, columns (4 x 2 blocks
      * for n = 130), k tails, and B too big for one pass (501 columns in passes of 216 at k = 600
      * with a 1 MiB L2, the last one column wide) */

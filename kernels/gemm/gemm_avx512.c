@@ -3,8 +3,8 @@
  * would waste most of its FMAs, 32 x n tiles vectorized along m (n <= 14, e.g. the 10-class output
  * layer) and a 16x16 one (n = 15, 16); all inside the generic BLIS loop nest of gemm_driver.c.
  * C = A B^T with untransposed A skips the loop nest where C is narrow (the output layer's forward
- * pass) or short over a deep k (a batch-64 first layer): 4x4 blocks of dot products along k,
- * nothing packed. Also built against SIMDe for the tests (see core/simd_avx512.h). */
+ * pass) or short over a deep k (a batch-64 first layer): 4x4 (4x5, 4x2) blocks of dot products
+ * along k, nothing packed. Also built against SIMDe for the tests (see core/simd_avx512.h). */
 #include <omp.h>
 
 #include "core/hsum_avx512.h"
@@ -339,6 +339,7 @@ static const gs_ukernel_t ukernel_tall[TALL_MAX_NV / 2] = {
  * along k (8 loads per 16 FMAs), then a shuffle tree leaves the 16 sums in one zmm. The 32 x n
  * tile would first have to transpose all of A. */
 #define DOT_B 4
+#define DOT_NB_MAX 5 /* 4 x 5: 20 accumulators + 9 operands fit the 32 zmm */
 
 /* Per 128-bit lane: [x0+x2, y0+y2, x1+x3, y1+y3]. */
 static inline __m512 sum_pairs(__m512 x, __m512 y)
@@ -359,23 +360,23 @@ static inline __m512 sum_lanes(__m512 x, __m512 y)
     return _mm512_add_ps(_mm512_shuffle_f32x4(x, y, 0x88), _mm512_shuffle_f32x4(x, y, 0xdd));
 }
 
-/* The 4 x NB block's dot products over k, 16 steps at a time (the last `tail` lanes only), into
- * s[r][q]; columns q >= NB stay zero. */
-GS_PACK_INLINE void dot_sums(const int NB, long k, const float *const ar[DOT_B], const float *const br[DOT_B],
-                             __m512 s[DOT_B][DOT_B])
+/* The 4 x NB block's dot products over k (NB = 2, 4 or 5), 16 steps at a time (the last `tail`
+ * lanes only), into s[r][q]; columns q >= NB stay zero. */
+GS_PACK_INLINE void dot_sums(const int NB, long k, const float *const ar[DOT_B], const float *const br[DOT_NB_MAX],
+                             __m512 s[DOT_B][DOT_NB_MAX])
 {
     for (long p = 0; p < k; p += 16) {
         const __mmask16 tail = (__mmask16)(k - p >= 16 ? 0xffff : (1u << (k - p)) - 1);
-        __m512 av[DOT_B], bv[DOT_B];
+        __m512 av[DOT_B], bv[DOT_NB_MAX];
 #pragma GCC unroll 4
         for (int r = 0; r < DOT_B; r++)
             av[r] = tail == 0xffff ? _mm512_loadu_ps(ar[r] + p) : _mm512_maskz_loadu_ps(tail, ar[r] + p);
-#pragma GCC unroll 4
+#pragma GCC unroll 5
         for (int q = 0; q < NB; q++)
             bv[q] = tail == 0xffff ? _mm512_loadu_ps(br[q] + p) : _mm512_maskz_loadu_ps(tail, br[q] + p);
 #pragma GCC unroll 4
         for (int r = 0; r < DOT_B; r++)
-#pragma GCC unroll 4
+#pragma GCC unroll 5
             for (int q = 0; q < NB; q++)
                 s[r][q] = _mm512_fmadd_ps(av[r], bv[q], s[r][q]);
     }
@@ -401,20 +402,20 @@ static inline void dot_store(float *c, __m128 o, int cols, float beta)
 GS_PACK_INLINE void dot_block(const int NB, long k, const float *a, long lda, const float *b, long ldb, float *c,
                               long ldc, float alpha, float beta, int rows, int cols)
 {
-    const float *ar[DOT_B], *br[DOT_B];
-    for (int r = 0; r < DOT_B; r++) {
+    const float *ar[DOT_B], *br[DOT_NB_MAX];
+    for (int r = 0; r < DOT_B; r++)
         ar[r] = a + (r < rows ? r : rows - 1) * lda;
-        br[r] = b + (r < cols ? r : cols - 1) * ldb;
-    }
-    __m512 s[DOT_B][DOT_B];
+    for (int q = 0; q < DOT_NB_MAX; q++)
+        br[q] = b + (q < cols ? q : cols - 1) * ldb;
+    __m512 s[DOT_B][DOT_NB_MAX];
 #pragma GCC unroll 4
     for (int r = 0; r < DOT_B; r++)
-#pragma GCC unroll 4
-        for (int q = 0; q < DOT_B; q++)
+#pragma GCC unroll 5
+        for (int q = 0; q < DOT_NB_MAX; q++)
             s[r][q] = _mm512_setzero_ps();
     dot_sums(NB, k, ar, br, s);
     __m128 out[DOT_B]; /* row r's sums, computed with constant indices so s stays in registers */
-    if (NB == DOT_B) { /* one tree for the 16 sums: 128-bit lane r of `sums` holds row r's */
+    if (NB >= DOT_B) { /* one tree for the 16 sums: 128-bit lane r of `sums` holds row r's */
         __m512 row[DOT_B]; /* per 128-bit lane q: lane q's part of the sums of row r */
 #pragma GCC unroll 4
         for (int r = 0; r < DOT_B; r++)
@@ -433,29 +434,55 @@ GS_PACK_INLINE void dot_block(const int NB, long k, const float *a, long lda, co
             out[r + 1] = _mm_movehl_ps(out[r], out[r]);
         }
     }
+    if (NB == DOT_NB_MAX) { /* the fifth column: one 4-sum reduction, lane r for row r */
+        const __m128 fifth = _mm_mul_ps(_mm_set1_ps(alpha), gs_hsum4_ps512(s[0][4], s[1][4], s[2][4], s[3][4]));
+        float f[DOT_B];
+        _mm_storeu_ps(f, fifth);
+        for (int i = 0; i < rows; i++) {
+            dot_store(c + i * ldc, out[i], DOT_B, beta);
+            c[i * ldc + DOT_B] = beta == 0.0f ? f[i] : f[i] + beta * c[i * ldc + DOT_B];
+        }
+        return;
+    }
     for (int i = 0; i < rows; i++)
         dot_store(c + i * ldc, out[i], cols, beta);
 }
 
+/* The width of the next block of dot products with `left` columns to go: 4, but 5 where that
+ * spares a 1- or 2-column block (n = 10 is 5 + 5, 9 is 5 + 4, 13 is 4 + 5 + 4; 6 stays 4 + 2).
+ * n = 10 as 5 + 5 loads 18 rows of k per 40 FMAs, against 22 for 4 + 4 + 2, in one block fewer:
+ * side by side against OpenBLAS, m256n10k128 and m100n10k512 +1.5-2%, m64n10k128 the same. */
+static int dot_width(long left)
+{
+    if (left == 5 || left == 9 || left == 10)
+        return 5;
+    return (int)(left < DOT_B ? left : DOT_B);
+}
+
 /* Row blocks [t0, t1) of C, columns [j0, j1). */
-static void dot_rows(long t0, long t1, long j0, long j1, long m, long n, long k, float alpha, const float *a, long lda,
+static void dot_rows(long t0, long t1, long j0, long j1, long m, long k, float alpha, const float *a, long lda,
                      const float *b, long ldb, float beta, float *c, long ldc)
 {
     for (long t = t0; t < t1; t++) {
         const long i = t * DOT_B;
         const int rows = (int)(m - i < DOT_B ? m - i : DOT_B);
-        for (long j = j0; j < j1; j += DOT_B) {
-            const int cols = (int)(n - j < DOT_B ? n - j : DOT_B);
-            if (cols > 2) /* a 4 x 2 block for narrow remainders: n = 10 is 4 + 4 + 2 */
-                dot_block(4, k, a + i * lda, lda, b + j * ldb, ldb, c + i * ldc + j, ldc, alpha, beta, rows, cols);
+        for (long j = j0; j < j1;) {
+            const int cols = dot_width(j1 - j);
+            const float *bj = b + j * ldb;
+            float *cij = c + i * ldc + j;
+            if (cols == DOT_NB_MAX)
+                dot_block(DOT_NB_MAX, k, a + i * lda, lda, bj, ldb, cij, ldc, alpha, beta, rows, cols);
+            else if (cols > 2) /* 3 columns repeat the last one in a 4 x 4 block */
+                dot_block(DOT_B, k, a + i * lda, lda, bj, ldb, cij, ldc, alpha, beta, rows, cols);
             else
-                dot_block(2, k, a + i * lda, lda, b + j * ldb, ldb, c + i * ldc + j, ldc, alpha, beta, rows, cols);
+                dot_block(2, k, a + i * lda, lda, bj, ldb, cij, ldc, alpha, beta, rows, cols);
+            j += cols;
         }
     }
 }
 
 /* Columns of C per pass: each 4-row block of A streams all of B's rows in the pass, so they must
- * stay in (half of) this core's L2; a multiple of DOT_B, so blocks keep their 4 + ... + 2 split. */
+ * stay in (half of) this core's L2; a multiple of DOT_B, so only the last pass has a ragged end. */
 static long dot_col_block(long n, long k)
 {
     const long bytes = (long)(gs_topo_l2_per_core(gs_topo()) / 2);
@@ -469,7 +496,7 @@ static void dot_rows_blocked(long t0, long t1, long m, long n, long k, float alp
 {
     const long nb = dot_col_block(n, k);
     for (long j0 = 0; j0 < n; j0 += nb)
-        dot_rows(t0, t1, j0, j0 + nb < n ? j0 + nb : n, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        dot_rows(t0, t1, j0, j0 + nb < n ? j0 + nb : n, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 static void gemm_dot_nt(long m, long n, long k, float alpha, const float *a, long lda, const float *b, long ldb,
