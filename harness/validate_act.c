@@ -395,16 +395,7 @@ int gs_validate_act(const gs_act_problem_t *problems, size_t nproblems, const gs
             (double)FILL_RANGE, (double)FILL_RANGE, SPECIAL_ONE_IN, DNN_FACTOR);
     for (size_t i = 0; i < nproblems; i++)
         validate_problem(&problems[i], impls, nimpls, seed, out, &s);
-    fprintf(out, "# act summary: tests=%d passed=%d failed=%d mistrusted=%d seed=%llu\n", s.tests, s.passed,
-            s.failed, s.mistrusted, (unsigned long long)seed);
-    fflush(out);
-    if (sum) {
-        sum->tests += s.tests;
-        sum->passed += s.passed;
-        sum->failed += s.failed;
-        sum->mistrusted += s.mistrusted;
-    }
-    return s.failed;
+    return gs_validate_finish(out, "act", &s, seed, sum);
 }
 
 gs_act_impl_t gs_act_impl_for_isa(gs_isa_t isa)

@@ -425,16 +425,7 @@ int gs_validate_bn(const gs_bn_problem_t *problems, size_t nproblems, const gs_b
             (double)MOMENTUM, THR_STATS, THR_DATA);
     for (size_t i = 0; i < nproblems; i++)
         validate_problem(&problems[i], impls, nimpls, seed, out, &s);
-    fprintf(out, "# bn summary: tests=%d passed=%d failed=%d mistrusted=%d seed=%llu\n", s.tests, s.passed, s.failed,
-            s.mistrusted, (unsigned long long)seed);
-    fflush(out);
-    if (sum) {
-        sum->tests += s.tests;
-        sum->passed += s.passed;
-        sum->failed += s.failed;
-        sum->mistrusted += s.mistrusted;
-    }
-    return s.failed;
+    return gs_validate_finish(out, "bn", &s, seed, sum);
 }
 
 gs_bn_impl_t gs_bn_impl_for_isa(gs_isa_t isa)

@@ -528,16 +528,7 @@ int gs_validate_conv(const gs_conv_problem_t *problems, size_t nproblems, const 
             FILL_ZERO_ONE_IN, THRESHOLD_EXACT, THRESHOLD_ROUNDED);
     for (size_t i = 0; i < nproblems; i++)
         validate_problem(&problems[i], impls, nimpls, seed, out, &s);
-    fprintf(out, "# conv summary: tests=%d passed=%d failed=%d mistrusted=%d seed=%llu\n", s.tests, s.passed, s.failed,
-            s.mistrusted, (unsigned long long)seed);
-    fflush(out);
-    if (sum) {
-        sum->tests += s.tests;
-        sum->passed += s.passed;
-        sum->failed += s.failed;
-        sum->mistrusted += s.mistrusted;
-    }
-    return s.failed;
+    return gs_validate_finish(out, "conv", &s, seed, sum);
 }
 
 gs_conv_impl_t gs_conv_impl_for_isa(gs_isa_t isa)

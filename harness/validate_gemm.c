@@ -436,16 +436,7 @@ int gs_validate_gemm(const gs_gemm_problem_t *problems, size_t nproblems, const 
             FILL_MAX_ABS, FILL_MAX_ABS, FILL_ZERO_ONE_IN, THRESHOLD_EXACT, THRESHOLD_ROUNDED);
     for (size_t i = 0; i < nproblems; i++)
         validate_problem(&problems[i], impls, nimpls, seed, out, &s);
-    fprintf(out, "# gemm summary: tests=%d passed=%d failed=%d mistrusted=%d seed=%llu\n", s.tests, s.passed,
-            s.failed, s.mistrusted, (unsigned long long)seed);
-    fflush(out);
-    if (sum) {
-        sum->tests += s.tests;
-        sum->passed += s.passed;
-        sum->failed += s.failed;
-        sum->mistrusted += s.mistrusted;
-    }
-    return s.failed;
+    return gs_validate_finish(out, "gemm", &s, seed, sum);
 }
 
 /* ---- Built-in problem lists ---- */

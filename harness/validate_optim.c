@@ -333,15 +333,7 @@ int gs_validate_optim(const gs_optim_problem_t *problems, size_t nproblems, cons
             else
                 validate_helper(&problems[i], &impls[k], seed, out, &s);
         }
-    fprintf(out, "# optim summary: tests=%d passed=%d failed=%d mistrusted=0 seed=%llu\n", s.tests, s.passed, s.failed,
-            (unsigned long long)seed);
-    fflush(out);
-    if (sum) {
-        sum->tests += s.tests;
-        sum->passed += s.passed;
-        sum->failed += s.failed;
-    }
-    return s.failed;
+    return gs_validate_finish(out, "optim", &s, seed, sum);
 }
 
 gs_optim_impl_t gs_optim_impl_for_isa(gs_isa_t isa)

@@ -344,16 +344,7 @@ int gs_validate_pool(const gs_pool_problem_t *problems, size_t nproblems, const 
         validate_fill(&c, FILL_TIES, impls, nimpls, seed, out, &s);
         case_free(&c);
     }
-    fprintf(out, "# pool summary: tests=%d passed=%d failed=%d mistrusted=%d seed=%llu\n", s.tests, s.passed,
-            s.failed, s.mistrusted, (unsigned long long)seed);
-    fflush(out);
-    if (sum) {
-        sum->tests += s.tests;
-        sum->passed += s.passed;
-        sum->failed += s.failed;
-        sum->mistrusted += s.mistrusted;
-    }
-    return s.failed;
+    return gs_validate_finish(out, "pool", &s, seed, sum);
 }
 
 gs_pool_impl_t gs_pool_impl_for_isa(gs_isa_t isa)

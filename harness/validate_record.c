@@ -35,6 +35,21 @@ void gs_validate_record(gs_validate_summary_t *s, const gs_validate_row_t *row)
     fprintf(s->csv, ",%s\n", pass || mistrusted ? row->result : "FAIL");
 }
 
+int gs_validate_finish(FILE *out, const char *op, const gs_validate_summary_t *s, uint64_t seed,
+                       gs_validate_summary_t *sum)
+{
+    fprintf(out, "# %s summary: tests=%d passed=%d failed=%d mistrusted=%d seed=%llu\n", op, s->tests, s->passed,
+            s->failed, s->mistrusted, (unsigned long long)seed);
+    fflush(out);
+    if (sum) {
+        sum->tests += s->tests;
+        sum->passed += s->passed;
+        sum->failed += s->failed;
+        sum->mistrusted += s->mistrusted;
+    }
+    return s->failed;
+}
+
 gs_status_t gs_validate_csv_open(const char *path, FILE **csv)
 {
     *csv = fopen(path, "w");

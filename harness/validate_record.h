@@ -4,6 +4,7 @@
 #define GS_VALIDATE_RECORD_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "core/status.h"
@@ -39,6 +40,11 @@ typedef struct {
  * errors surface in gs_validate_csv_close (stdio keeps them). Any result other than PASS or
  * MISTRUSTED counts as a failure. */
 void gs_validate_record(gs_validate_summary_t *s, const gs_validate_row_t *row);
+
+/* The end of every op's validation run: prints "# <op> summary: tests=.. passed=.. failed=..
+ * mistrusted=.. seed=.." to out, adds s's counts into *sum (when not NULL) and returns s's failures. */
+int gs_validate_finish(FILE *out, const char *op, const gs_validate_summary_t *s, uint64_t seed,
+                       gs_validate_summary_t *sum);
 
 /* Creates (truncates) `path` and writes the header. GS_EIO naming the path when it cannot. */
 gs_status_t gs_validate_csv_open(const char *path, FILE **csv);

@@ -299,15 +299,7 @@ int gs_validate_softmax_ce(const gs_softmax_ce_problem_t *problems, size_t nprob
                 validate_loss(&c, mse, &impls[k], seed, out, &s);
         case_free(&c);
     }
-    fprintf(out, "# softmax_ce summary: tests=%d passed=%d failed=%d mistrusted=0 seed=%llu\n", s.tests, s.passed,
-            s.failed, (unsigned long long)seed);
-    fflush(out);
-    if (sum) {
-        sum->tests += s.tests;
-        sum->passed += s.passed;
-        sum->failed += s.failed;
-    }
-    return s.failed;
+    return gs_validate_finish(out, "softmax_ce", &s, seed, sum);
 }
 
 gs_softmax_ce_impl_t gs_softmax_ce_impl_for_isa(gs_isa_t isa)
