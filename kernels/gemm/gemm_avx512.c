@@ -448,36 +448,34 @@ GS_PACK_INLINE void dot_block(const int NB, long k, const float *a, long lda, co
         dot_store(c + i * ldc, out[i], cols, beta);
 }
 
-/* The width of the next block of dot products with `left` columns to go: 4, but 5 where that
- * spares a 1- or 2-column block (n = 10 is 5 + 5, 9 is 5 + 4, 13 is 4 + 5 + 4; 6 stays 4 + 2).
- * n = 10 as 5 + 5 loads 18 rows of k per 40 FMAs, against 22 for 4 + 4 + 2, in one block fewer:
- * side by side against OpenBLAS, m256n10k128 and m100n10k512 +1.5-2%, m64n10k128 the same. */
-static int dot_width(long left)
+/* How many of `cols` columns end in 4 x 5 blocks: 5 where 4-wide blocks would leave 1 column, 10
+ * where they would leave 2 (n = 10 is 5 + 5, 9 is 4 + 5, 14 is 4 + 5 + 5; 6 stays 4 + 2). n = 10 as
+ * 5 + 5 loads 18 rows of k per 40 FMAs, against 22 for 4 + 4 + 2, in one block fewer: side by side
+ * against OpenBLAS, m256n10k128 and m100n10k512 +1.5-2%, m64n10k128 the same. */
+static long dot_tail5(long cols)
 {
-    if (left == 5 || left == 9 || left == 10)
-        return 5;
-    return (int)(left < DOT_B ? left : DOT_B);
+    const long r = cols % DOT_B;
+    return r == 1 && cols >= 5 ? 5 : r == 2 && cols >= 10 ? 10 : 0;
 }
 
 /* Row blocks [t0, t1) of C, columns [j0, j1). */
 static void dot_rows(long t0, long t1, long j0, long j1, long m, long k, float alpha, const float *a, long lda,
                      const float *b, long ldb, float beta, float *c, long ldc)
 {
+    const long j5 = j1 - dot_tail5(j1 - j0);
     for (long t = t0; t < t1; t++) {
         const long i = t * DOT_B;
         const int rows = (int)(m - i < DOT_B ? m - i : DOT_B);
-        for (long j = j0; j < j1;) {
-            const int cols = dot_width(j1 - j);
-            const float *bj = b + j * ldb;
-            float *cij = c + i * ldc + j;
-            if (cols == DOT_NB_MAX)
-                dot_block(DOT_NB_MAX, k, a + i * lda, lda, bj, ldb, cij, ldc, alpha, beta, rows, cols);
-            else if (cols > 2) /* 3 columns repeat the last one in a 4 x 4 block */
-                dot_block(DOT_B, k, a + i * lda, lda, bj, ldb, cij, ldc, alpha, beta, rows, cols);
+        for (long j = j0; j < j5; j += DOT_B) {
+            const int cols = (int)(j5 - j < DOT_B ? j5 - j : DOT_B);
+            if (cols > 2) /* 3 columns repeat the last one in a 4 x 4 block */
+                dot_block(DOT_B, k, a + i * lda, lda, b + j * ldb, ldb, c + i * ldc + j, ldc, alpha, beta, rows, cols);
             else
-                dot_block(2, k, a + i * lda, lda, bj, ldb, cij, ldc, alpha, beta, rows, cols);
-            j += cols;
+                dot_block(2, k, a + i * lda, lda, b + j * ldb, ldb, c + i * ldc + j, ldc, alpha, beta, rows, cols);
         }
+        for (long j = j5; j < j1; j += DOT_NB_MAX)
+            dot_block(DOT_NB_MAX, k, a + i * lda, lda, b + j * ldb, ldb, c + i * ldc + j, ldc, alpha, beta, rows,
+                      DOT_NB_MAX);
     }
 }
 
