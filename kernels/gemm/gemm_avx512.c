@@ -450,8 +450,10 @@ GS_PACK_INLINE void dot_block(const int NB, long k, const float *a, long lda, co
 
 /* How many of `cols` columns end in 4 x 5 blocks: 5 where 4-wide blocks would leave 1 column, 10
  * where they would leave 2 (n = 10 is 5 + 5, 9 is 4 + 5, 14 is 4 + 5 + 5; 6 stays 4 + 2). n = 10 as
- * 5 + 5 loads 18 rows of k per 40 FMAs, against 22 for 4 + 4 + 2, in one block fewer: side by side
- * against OpenBLAS, m256n10k128 and m100n10k512 +1.5-2%, m64n10k128 the same. */
+ * 5 + 5 loads 18 rows of k per 40 FMAs, against 22 for 4 + 4 + 2, in one block fewer. Against the
+ * 4-wide blocks alone, timed alternately in one process: m64n10k128 +0-3%, m256n10k128 +3%,
+ * m100n10k512 +1-2%, m64n10k784 +8%, m33n14k129 +12-14%. Only the row's end: a loop choosing each
+ * block's width cost the all-4-wide m64n128k784 1%. */
 static long dot_tail5(long cols)
 {
     const long r = cols % DOT_B;
