@@ -137,8 +137,15 @@ static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t
  * +1-6% up to m = 256, while n = 512 lost up to 5% from m = 128 (all had been packed: every
  * line-aligned stride that is a multiple of 256 B was); AVX2 moved -6% to +5%, 50 of 66 shapes within 2%.
  * 128 MR rather than 64: m784n128k256ta1tb0 0.98-1.0 -> 1.01x with 1 and 2 threads; forced in
- * place, m = 1024-4096 moved within +-3% with no trend. Forced with GS_GEMM_DIRECT_B=-1|1. */
-static bool use_direct_b(bool transb, long m, long ldb, const gs_ukernel_t *uk)
+ * place, m = 1024-4096 moved within +-3% with no trend. Also only up to 8 MR rows where B's rows
+ * are off line alignment while A is read in place transposed with its columns off 32-byte
+ * alignment (`a_cols_in_place`, lda): each k step then touches three lines of B and, for half of
+ * them, two of A, streamed from L2 by every tile (the deep KC panel outgrows L1, and KC 256 did
+ * not help). Packed there, timed in one process against in place: AVX-512 m129n183k311ta1tb0 +9%,
+ * m209n190k624 +8%, m583n217k811 +9%, m269n223k296 +8%, m66n519k846 +4-5%, m113n651k300 +9%, 24
+ * random such shapes +1.5% geometric mean (worst m87n744k402, -3%: two passes over C instead of
+ * one); AVX2 m129n183k311 +9%, m225n95k997 +6%, m53n616k547 -2%. Forced with GS_GEMM_DIRECT_B=-1|1. */
+static bool use_direct_b(bool transb, long m, long ldb, bool a_cols_in_place, long lda, const gs_ukernel_t *uk)
 {
     if (transb)
         return false;
@@ -147,7 +154,7 @@ static bool use_direct_b(bool transb, long m, long ldb, const gs_ukernel_t *uk)
     const long row_bytes = 4 * ldb;
     if (row_bytes % 4096 == 0)
         return false;
-    if (row_bytes % 2048 == 0)
+    if (row_bytes % 2048 == 0 || (a_cols_in_place && (4 * lda) % 32 && row_bytes % 64))
         return m <= 8 * uk->mr;
     return m <= 128 * uk->mr;
 }
@@ -471,7 +478,7 @@ static size_t plan(gemm_ctx_t *x)
     x->mtiles = (x->m + uk->mr - 1) / uk->mr;
     x->ntiles = (x->n + uk->nr - 1) / uk->nr;
     x->direct_a = use_direct_a(x->transa, x->m, x->n, x->k, uk);
-    x->direct_b = use_direct_b(x->transb, x->m, x->ldb, uk);
+    x->direct_b = use_direct_b(x->transb, x->m, x->ldb, x->transa && x->direct_a, x->lda, uk);
     x->bk = blocking(uk, x->k, kc_floor(x->direct_b, x->ldb));
     x->nt = choose_threads(x->m, x->n, x->k, uk);
     thread_grid(x);
