@@ -474,6 +474,8 @@ const char *const gs_gemm_shapes_edge[] = {
     /* a few columns past the tile width in a strip of tall tiles (n % 16 <= 6, n % 32 <= 14), also
      * forked */
     "m600n37k70ta1tb0beta1", "m300n70k90ta1tb1ldpad2", "m45n36k50ta0tb0alpha2beta0.5",
+    /* ... and 1-6 columns past a half tile (n % 32 = 17-22), tall tiles or dot products */
+    "m70n50k90ta1tb0beta1", "m45n53k200ta0tb0alpha2beta0.5", "m33n86k70ta0tb1", "m300n52k40ta0tb0",
     /* a partial last B panel read in place (AVX-512 masked loads), with bottom edges */
     "m50n57k40ta1tb0beta1", "m20n90k300ta0tb0ldpad1",
     /* B packed where both it and transposed A in place would straddle cache lines: bulk, partial

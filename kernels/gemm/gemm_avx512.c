@@ -568,6 +568,32 @@ static const gs_ukernel_t ukernel = {
 
 const gs_ukernel_t *gs_gemm_avx512_ukernel(void) { return &ukernel; }
 
+/* Threads the 8x32 loop nest would fork for all of C. */
+static int whole_threads(long m, long n, long k)
+{
+    const long tiles = ((m + MR - 1) / MR) * ((n + NR - 1) / NR);
+    return gs_gemm_threads(&ukernel, 2.0 * (double)m * (double)n * (double)k, tiles);
+}
+
+/* How many of C's last columns go to a strip of narrow tiles or dot products rather than a mostly
+ * empty 8x32 tile: n % 32 when at most 14; past 16 by at most 6, those beyond a half tile (n = 50
+ * is 32 + 16 + 2), unless the strip would run on fewer threads than the rest (its one thread after
+ * the bulk's region while the other cores wait). Against the padded tile, switched in one process
+ * on the same code: 1 thread m300n84k400ta0tb1 +11%, m300n54k400ta1tb0 +9%, m200n50k300ta0tb0 +7%,
+ * m200n49k300ta1tb0 +3%, m86n145k483ta1tb0 +2%; forked with a one-thread strip -4 to -9%. Past 16
+ * by 7 or more, -2 to -4%: the strip's tiles are slower per column than the half tile's. */
+static long strip_cols(long m, long n, long k)
+{
+    const long rest = n % NR, past_half = rest - NR / 2;
+    if (rest <= TALL_MAX_NV)
+        return rest;
+    if (n < NR || past_half < 1 || past_half > 6) /* 15 or 16: a half tile; 23-31: a padded one */
+        return 0;
+    const gs_ukernel_t *tall = &ukernel_tall[(past_half - 1) / 2];
+    const double flops = 2.0 * (double)m * (double)past_half * (double)k;
+    return gs_gemm_threads(tall, flops, (m + TALL_MR - 1) / TALL_MR) >= whole_threads(m, n, k) ? past_half : 0;
+}
+
 /* Whether the last `rest` (<= 14) columns of C = A op(B), A untransposed, go to dot products
  * (gemm_dot) rather than a strip of tall tiles, which would first transpose all of A for a few
  * columns, or a padded 8x32 tile. Not where the GEMM forks but the strip alone would not: its one
@@ -578,11 +604,9 @@ const gs_ukernel_t *gs_gemm_avx512_ukernel(void) { return &ukernel; }
  * +6%; worst -3%, m582n622k628ta0tb1 with 2 threads). */
 static bool strip_by_dots(long m, long n, long k, long rest)
 {
-    if (k < DOT_MIN_K)
-        return false;
-    const long tiles = ((m + MR - 1) / MR) * ((n + NR - 1) / NR);
-    const int whole = gs_gemm_threads(&ukernel, 2.0 * (double)m * (double)n * (double)k, tiles);
-    return gs_gemm_threads(NULL, 2.0 * (double)m * (double)rest * (double)k, (m + DOT_B - 1) / DOT_B) >= whole;
+    return k >= DOT_MIN_K &&
+           gs_gemm_threads(NULL, 2.0 * (double)m * (double)rest * (double)k, (m + DOT_B - 1) / DOT_B) >=
+               whole_threads(m, n, k);
 }
 
 /* Whether C = A B^T (A untransposed) takes the dot-product blocks rather than the loop nest.
@@ -615,15 +639,15 @@ gs_status_t gs_gemm_avx512(bool transa, bool transb, long m, long n, long k, flo
         return GS_OK;
     }
     const gs_ukernel_t *uk = n <= TALL_MAX_NV ? &ukernel_tall[(n - 1) / 2] : n <= NARROW_NR ? &ukernel_narrow : &ukernel;
-    const long rest = n % NR;
-    if (uk == &ukernel && rest && rest <= TALL_MAX_NV && !transa && strip_by_dots(m, n, k, rest)) {
+    const long rest = uk == &ukernel ? strip_cols(m, n, k) : 0;
+    if (rest && !transa && strip_by_dots(m, n, k, rest)) {
         const long j = n - rest;
         const gs_status_t st = gs_gemm_driver(uk, transa, transb, m, j, k, alpha, a, lda, b, ldb, beta, c, ldc);
         if (st == GS_OK)
             gemm_dot(transb, m, rest, k, alpha, a, lda, transb ? b + j * ldb : b + j, ldb, beta, c + j, ldc);
         return st;
     }
-    if (uk == &ukernel && rest && rest <= TALL_MAX_NV)
+    if (rest)
         return gs_gemm_driver_strip(uk, &ukernel_tall[(rest - 1) / 2], rest, transa, transb, m, n, k, alpha, a, lda, b,
                                     ldb, beta, c, ldc);
     return gs_gemm_driver(uk, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
