@@ -494,10 +494,12 @@ const char *const gs_gemm_shapes_edge[] = {
      * k = 64 exactly, fewer than 4 rows, and a strip worth forking */
     "m37n7k600ta0tb0beta1", "m3n14k1100ta0tb0alpha2beta0.5", "m61n3k64ta0tb0", "m67n45k130ta0tb0beta1",
     "m200n45k100ta0tb1beta1", "m600n37k700ta0tb0",
-    /* A B^T with few rows over a deep k, also dot products: ragged rows, columns (4 x 2 blocks
-     * for n = 130), k tails, and B too big for one pass (501 columns in passes of 216 at k = 600
-     * with a 1 MiB L2, the last one column wide) */
-    "m37n53k517ta0tb1", "m64n130k600ta0tb1beta1ldpad3", "m96n20k512ta0tb1alpha2", "m21n501k600ta0tb1beta1",
+    /* A B^T with few rows over a deep k, also dot products where rows start 32 bytes apart: ragged
+     * rows, columns (4 x 2 blocks for n = 130), k tails, and B too big for one pass (501 columns in
+     * passes of 216 at k = 600 with a 1 MiB L2, the last one ending in a 4 x 5 block); rows off 32
+     * bytes take the loop nest */
+    "m37n53k520ta0tb1", "m64n130k600ta0tb1beta1ldpad8", "m96n20k512ta0tb1alpha2", "m21n501k600ta0tb1beta1",
+    "m40n70k530ta0tb1beta1",
     /* k just under and just over a third above KC (256 with a 48 KiB L1): one pass of 339, or two
      * uneven ones */
     "m37n45k339ta1tb0beta1", "m29n70k345ta0tb1", "m41n66k400ta0tb0",
