@@ -174,7 +174,11 @@ static void ukernel_8x32_column(long kc, const float *a, long rs_a, long cs_a, l
 
 /* Narrow C: 16 rows of one zmm each. 16 accumulators cover the FMA latency; per k step one load of
  * B and 16 broadcasts, so it runs at about the load ports' pace rather than the FMA pipes' --
- * still twice the useful work of an 8x32 tile on a 10-column C. */
+ * still twice the useful work of an 8x32 tile on a 10-column C. Used for n = 15, 16 with
+ * untransposed A; transposed A, read in place by the tall tiles below, goes to two 32 x 8 of them
+ * (10 loads per 16 FMAs; switched in one process on the same code: m64n16k784ta1tb0 +33%,
+ * m500n15k300ta1tb0 +28%, m300n16k100ta1tb1 +9%; with untransposed A, which they pack
+ * transposed, -17 to -28%). */
 #define NARROW_MR 16
 #define NARROW_NR 16
 
@@ -643,7 +647,9 @@ gs_status_t gs_gemm_avx512(bool transa, bool transb, long m, long n, long k, flo
         gemm_dot(false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return GS_OK;
     }
-    const gs_ukernel_t *uk = n <= TALL_MAX_NV ? &ukernel_tall[(n - 1) / 2] : n <= NARROW_NR ? &ukernel_narrow : &ukernel;
+    const gs_ukernel_t *uk = n <= TALL_MAX_NV ? &ukernel_tall[(n - 1) / 2]
+                             : n <= NARROW_NR ? (transa ? &ukernel_tall[(NARROW_NR / 2 - 1) / 2] : &ukernel_narrow)
+                                              : &ukernel;
     const long rest = uk == &ukernel ? strip_cols(m, n, k) : 0;
     if (rest && !transa && strip_by_dots(m, n, k, rest)) {
         const long j = n - rest;
