@@ -481,13 +481,14 @@ const char *const gs_gemm_shapes_edge[] = {
     /* B packed where both it and transposed A in place would straddle cache lines (one thread;
      * forked, in place): bulk, partial last panel and bottom edge */
     "m75n95k100ta1tb0beta1", "m129n183k311ta1tb0beta1",
-    /* narrow C, where AVX2 tiles 16 rows x n (n <= 10, equal tiles of at most 6), AVX-512 32 rows x n
-     * (n <= 14, even widths; n = 15, 16 with transposed A as 8 + 8) or 16 x 16, or for A B^T
-     * (ta0tb1, k >= 64) takes 4x4, 4x5 and 4x2 blocks of dot products: odd and even widths, each
-     * transpose, beta, transposed A read in place, k tails, and enough rows for two threads */
+    /* narrow C, where AVX2 tiles 16 rows x n (n <= 10, or 12 with transposed A; equal tiles of at
+     * most 6), AVX-512 32 rows x n (n <= 14, even widths; n = 15, 16 with transposed A as 8 + 8) or
+     * 16 x 16, or for A B^T (ta0tb1, k >= 64) takes 4x4, 4x5 and 4x2 blocks of dot products: odd and
+     * even widths, each transpose, beta, transposed A read in place, k tails, and enough rows for two
+     * threads */
     "m77n1k130ta0tb1", "m33n3k40ta1tb0beta1", "m40n4k33ta0tb0", "m65n6k19ta1tb1", "m31n8k70ta0tb1beta1",
     "m64n10k128ta1tb0", "m97n12k50ta1tb1", "m70n13k30ta0tb0", "m33n14k129ta0tb1beta1", "m48n15k20ta1tb0",
-    "m70n16k45ta1tb1beta1",
+    "m70n16k45ta1tb1beta1", "m45n11k60ta1tb0beta1",
     "m50n16k31ta0tb1", "m19n7k80ta0tb1", "m37n16k64ta0tb1beta1", "m21n6k96ta0tb1alpha2beta0.5",
     "m1030n10k128ta0tb1", "m22n9k100ta0tb1beta1", "m11n13k64ta0tb1alpha2beta0.5", "m6n5k75ta0tb1",
     /* dot products with untransposed A for narrow C or the last n % 32 <= 14 columns, B's columns

@@ -166,11 +166,16 @@ static void pack_b(long kc, long nc, const float *b, long ldb, bool transb, long
  * register transposes put the rows back on the way out. n splits into equal tiles of at most 6
  * (n = 10 is 5 + 5): 2 NV accumulators + 2 A vectors + 1 broadcast within 16 ymm. Side by side,
  * 1 thread, GFLOP/s 6x16 -> 16 x n: m64n10k128ta0tb1 63 -> 78, m128n10k64ta1tb0 61 -> 109,
- * m300n6k100ta1tb1 48 -> 95; at n = 12 the 6x16 tile uses 3/4 of its lanes and stays ahead (97 vs
- * 87 on m256n12k256). */
+ * m300n6k100ta1tb1 48 -> 95; at n = 12 with untransposed A (packed for these tiles) the 6x16 tile
+ * uses 3/4 of its lanes and stays ahead (97 vs 87 on m256n12k256). */
 #define TALL_MR 16
 #define TALL_MAX_NV 6
 #define TALL_MAX_N 10
+/* With transposed A, read in place (nothing to pack), 16 x 6 tiles win up to n = 12: switched in
+ * one process on the same code against the 6x16 tile, m128n12k128ta1tb0 +15%, m64n12k784ta1tb0
+ * +14-20%, m256n12k256ta1tb0 +9-12%, m300n11k300ta1tb1 +5-8% (1 and 2 threads); n = 13 -2 to -9%,
+ * 14-16 -8 to -34%. */
+#define TALL_MAX_N_IN_PLACE 12
 
 /* Rows [0, rows) of an 8-row half of the tile (`acc`: NV columns along m): transposed, then
  * C = alpha * acc + beta * C on the nr valid columns of each row, through masked loads and stores
@@ -257,7 +262,7 @@ const gs_ukernel_t *gs_gemm_avx2_ukernel(void) { return &ukernel; }
 gs_status_t gs_gemm_avx2(bool transa, bool transb, long m, long n, long k, float alpha, const float *a,
                          long lda, const float *b, long ldb, float beta, float *c, long ldc)
 {
-    if (n <= TALL_MAX_N) {
+    if (n <= (transa ? TALL_MAX_N_IN_PLACE : TALL_MAX_N)) {
         const long tiles = (n + TALL_MAX_NV - 1) / TALL_MAX_NV, nv = (n + tiles - 1) / tiles;
         return gs_gemm_driver(&ukernel_tall[nv - 1], transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
