@@ -137,7 +137,7 @@ static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t
  * +1-6% up to m = 256, while n = 512 lost up to 5% from m = 128 (all had been packed: every
  * line-aligned stride that is a multiple of 256 B was); AVX2 moved -6% to +5%, 50 of 66 shapes within 2%.
  * 128 MR rather than 64: m784n128k256ta1tb0 0.98-1.0 -> 1.01x with 1 and 2 threads; forced in
- * place, m = 1024-4096 moved within +-3% with no trend. Also only up to 8 MR rows where B's rows
+ * place, m = 1024-4096 moved within +-3% with no trend. Also only up to 64 rows where B's rows
  * are off line alignment while A is read in place transposed with its columns off 32-byte
  * alignment (`a_cols_in_place`, lda): each k step then touches three lines of B and, for half of
  * them, two of A, streamed from L2 by every tile (the deep KC panel outgrows L1, and KC 256 did
@@ -146,7 +146,8 @@ static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t
  * random such shapes +1.5% geometric mean (worst m87n744k402, -3%: two passes over C instead of
  * one); AVX2 m129n183k311 +9%, m225n95k997 +6%, m53n616k547 -2%. On one thread only: forked, each
  * thread of an M split packs all of B, and (switched in one process on the same code) that cost
- * m225n95k997 14% and m66n519k846 5%, where m129n183k311 and m269n223k296 gained 6%. Forced with
+ * m225n95k997 14% and m66n519k846 5%, where m129n183k311 and m269n223k296 gained 6%. 64 rows, not
+ * 8 MR: AVX2's 6-row tiles lost 2-5% packed at m = 53, 54 (switched in one process). Forced with
  * GS_GEMM_DIRECT_B=-1|1. */
 static bool use_direct_b(bool transb, long m, long ldb, bool a_cols_in_place, long lda, const gs_ukernel_t *uk)
 {
@@ -157,8 +158,10 @@ static bool use_direct_b(bool transb, long m, long ldb, bool a_cols_in_place, lo
     const long row_bytes = 4 * ldb;
     if (row_bytes % 4096 == 0)
         return false;
-    if (row_bytes % 2048 == 0 || (a_cols_in_place && (4 * lda) % 32 && row_bytes % 64))
+    if (row_bytes % 2048 == 0)
         return m <= 8 * uk->mr;
+    if (a_cols_in_place && (4 * lda) % 32 && row_bytes % 64)
+        return m <= 64;
     return m <= 128 * uk->mr;
 }
 
