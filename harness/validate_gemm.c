@@ -478,8 +478,8 @@ const char *const gs_gemm_shapes_edge[] = {
     "m70n50k90ta1tb0beta1", "m45n53k200ta0tb0alpha2beta0.5", "m33n86k70ta0tb1", "m300n52k40ta0tb0",
     /* a partial last B panel read in place (AVX-512 masked loads), with bottom edges */
     "m50n57k40ta1tb0beta1", "m20n90k300ta0tb0ldpad1",
-    /* B packed where both it and transposed A in place would straddle cache lines (one thread;
-     * forked, in place): bulk, partial last panel and bottom edge */
+    /* B packed where both it and transposed A in place would straddle cache lines (one thread, or
+     * forked while k stays one pass): bulk, partial last panel and bottom edge */
     "m75n95k100ta1tb0beta1", "m129n183k311ta1tb0beta1",
     /* narrow C, where AVX2 tiles 16 rows x n (n <= 10, or 12 with transposed A; equal tiles of at
      * most 6), AVX-512 32 rows x n (n <= 14, even widths; n = 15, 16 with transposed A as 8 + 8) or

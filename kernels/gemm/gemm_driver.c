@@ -144,9 +144,11 @@ static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t
  * not help). Packed there, timed in one process against in place: AVX-512 m129n183k311ta1tb0 +9%,
  * m209n190k624 +8%, m583n217k811 +9%, m269n223k296 +8%, m66n519k846 +4-5%, m113n651k300 +9%, 24
  * random such shapes +1.5% geometric mean (worst m87n744k402, -3%: two passes over C instead of
- * one); AVX2 m129n183k311 +9%, m225n95k997 +6%, m53n616k547 -2%. On one thread only: forked, each
- * thread of an M split packs all of B, and (switched in one process on the same code) that cost
- * m225n95k997 14% and m66n519k846 5%, where m129n183k311 and m269n223k296 gained 6%. 64 rows, not
+ * one); AVX2 m129n183k311 +9%, m225n95k997 +6%, m53n616k547 -2%. Forked, each thread of an M split
+ * packs all of B, and packed B's L1-sized KC adds passes over C: switched in one process on the same
+ * code, 2 threads, packing won where it keeps one k pass (m467n182k241 +6.5%, m129n183k311 +6%,
+ * m269n223k296 +5.5%, m379n188k255 +3%) and lost beyond (m225n95k997 -15%, m500n100k800 -12%,
+ * m66n519k846 -7%, m583n217k811 -4%), so forked GEMMs pack only there. 64 rows, not
  * 8 MR: AVX2's 6-row tiles lost 2-5% packed at m = 53, 54 (switched in one process). Forced with
  * GS_GEMM_DIRECT_B=-1|1. */
 static bool use_direct_b(bool transb, long m, long ldb, bool a_cols_in_place, long lda, const gs_ukernel_t *uk)
@@ -485,7 +487,11 @@ static size_t plan(gemm_ctx_t *x)
     x->ntiles = (x->n + uk->nr - 1) / uk->nr;
     x->direct_a = use_direct_a(x->transa, x->m, x->n, x->k, uk);
     x->nt = choose_threads(x->m, x->n, x->k, uk);
-    x->direct_b = use_direct_b(x->transb, x->m, x->ldb, x->nt == 1 && x->transa && x->direct_a, x->lda, uk);
+    /* Forked, packing B for the misaligned operands pays only while packed B still takes k in one
+     * pass (see use_direct_b). */
+    const bool packed_one_pass = blocking(uk, x->k, 0).kc >= x->k;
+    const bool a_cols_in_place = x->transa && x->direct_a && (x->nt == 1 || packed_one_pass);
+    x->direct_b = use_direct_b(x->transb, x->m, x->ldb, a_cols_in_place, x->lda, uk);
     x->bk = blocking(uk, x->k, kc_floor(x->direct_b, x->ldb));
     thread_grid(x);
 
