@@ -116,13 +116,15 @@ static void *check_strip(void *arg)
 /* Allocations failing from 1 KiB up in 1 KiB steps to 64 KiB, then doubling to 8 MiB, each in a
  * fresh thread (the workspace only grows): a bulk and a strip needing different workspaces meet
  * a threshold between the two. Shapes: n = 292 = 9 x 32 + 4 = 18 x 16 + 4 (the strip's workspace
- * the smaller), m5n45 with AVX-512 and m17n20 with AVX2 (the strip's the larger). */
+ * the smaller), m5n45k40 with AVX-512 (6400 and 7360 bytes: tall tiles packing A for k < 64) and
+ * m17n20 with AVX2 (the strip's the larger); m5n45k300, whose AVX-512 strip is dot products with no
+ * workspace at all, after a bulk that may fail. */
 static void check_strip_all_or_nothing(const char *name, gs_gemm_fn *fn)
 {
     static const struct {
         long m, n, k;
         bool transa;
-    } shapes[] = {{300, 292, 300, true}, {5, 45, 300, false}, {17, 20, 300, false}};
+    } shapes[] = {{300, 292, 300, true}, {5, 45, 40, false}, {5, 45, 300, false}, {17, 20, 300, false}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int runs = 0, partial = 0;
         for (size_t from = 1024; from <= ((size_t)8 << 20); from += from < 65536 ? 1024 : from) {

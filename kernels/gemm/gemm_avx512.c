@@ -360,17 +360,21 @@ static const gs_ukernel_t ukernel = {
 
 const gs_ukernel_t *gs_gemm_avx512_ukernel(void) { return &ukernel; }
 
-/* Threads the 8x32 loop nest would fork for all of C. */
-static int whole_threads(long m, long n, long k)
+/* Whether a strip of C's last `rest` columns, run after the bulk on the threads its own FLOPs earn
+ * (`strip`'s fork threshold, NULL for the default; `pieces` parts to split), gets as many as the
+ * 8x32 loop nest would fork for all of C: else its one thread runs after the bulk's region while
+ * the other cores wait. */
+static bool strip_keeps_threads(const gs_ukernel_t *strip, long pieces, long m, long n, long k, long rest)
 {
     const long tiles = ((m + MR - 1) / MR) * ((n + NR - 1) / NR);
-    return gs_gemm_threads(&ukernel, 2.0 * (double)m * (double)n * (double)k, tiles);
+    const int whole = gs_gemm_threads(&ukernel, 2.0 * (double)m * (double)n * (double)k, tiles);
+    return gs_gemm_threads(strip, 2.0 * (double)m * (double)rest * (double)k, pieces) >= whole;
 }
 
 /* How many of C's last columns go to a strip of narrow tiles or dot products rather than a mostly
  * empty 8x32 tile: n % 32 when at most 14; past 16 by at most 6, those beyond a half tile (n = 50
- * is 32 + 16 + 2), unless the strip would run on fewer threads than the rest (its one thread after
- * the bulk's region while the other cores wait). Against the padded tile, switched in one process
+ * is 32 + 16 + 2), unless the strip would run on fewer threads than the rest (strip_keeps_threads).
+ * Against the padded tile, switched in one process
  * on the same code: 1 thread m300n84k400ta0tb1 +11%, m300n54k400ta1tb0 +9%, m200n50k300ta0tb0 +7%,
  * m200n49k300ta1tb0 +3%, m86n145k483ta1tb0 +2%; forked with a one-thread strip -4 to -9%. Past 16
  * by 7 or more, -2 to -4%: the strip's tiles are slower per column than the half tile's. */
@@ -382,23 +386,20 @@ static long strip_cols(long m, long n, long k)
     if (n < NR || past_half < 1 || past_half > 6) /* 15 or 16: a half tile; 23-31: a padded one */
         return 0;
     const gs_ukernel_t *tall = &ukernel_tall[(past_half - 1) / 2];
-    const double flops = 2.0 * (double)m * (double)past_half * (double)k;
-    return gs_gemm_threads(tall, flops, (m + TALL_MR - 1) / TALL_MR) >= whole_threads(m, n, k) ? past_half : 0;
+    return strip_keeps_threads(tall, (m + TALL_MR - 1) / TALL_MR, m, n, k, past_half) ? past_half : 0;
 }
 
 /* Whether the last `rest` (<= 14) columns of C = A op(B), A untransposed, go to dot products
- * (gs_gemm_dot_avx512) rather than a strip of tall tiles, which would first transpose all of A for a few
- * columns, or a padded 8x32 tile. Not where the GEMM forks but the strip alone would not: its one
- * thread would then run after the bulk's region while the other cores wait (m256n40k128ta0tb0
- * with 2 threads: -7% against the padded tile). Timed in one process against the tall strip (and,
+ * (gs_gemm_dot_avx512) rather than a strip of tall tiles, which would first transpose all of A for
+ * a few columns, or a padded 8x32 tile. Not where the GEMM forks but the strip alone would not
+ * (strip_keeps_threads; m256n40k128ta0tb0 with 2 threads: -7% against the padded tile). Timed in one process against the tall strip (and,
  * forked, the padded tile), 30 random shapes with A untransposed and n % 32 <= 14: geometric mean
  * +12% with 1 and with 2 threads (m300n40k500ta0tb0 +17%, m800n38k800 +17% / +29%, m389n227k1149tb1
  * +6%; worst -3%, m582n622k628ta0tb1 with 2 threads). */
 static bool strip_by_dots(long m, long n, long k, long rest)
 {
     const long blocks = (m + GS_GEMM_DOT_ROWS - 1) / GS_GEMM_DOT_ROWS;
-    return k >= GS_GEMM_DOT_MIN_K &&
-           gs_gemm_threads(NULL, 2.0 * (double)m * (double)rest * (double)k, blocks) >= whole_threads(m, n, k);
+    return k >= GS_GEMM_DOT_MIN_K && strip_keeps_threads(NULL, blocks, m, n, k, rest);
 }
 
 /* Whether C = A B^T (A untransposed) takes the dot-product blocks rather than the loop nest.

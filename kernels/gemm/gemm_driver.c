@@ -488,9 +488,9 @@ static size_t plan(gemm_ctx_t *x)
     x->direct_a = use_direct_a(x->transa, x->m, x->n, x->k, uk);
     x->nt = choose_threads(x->m, x->n, x->k, uk);
     /* Forked, packing B for the misaligned operands pays only while packed B still takes k in one
-     * pass (see use_direct_b). */
-    const bool packed_one_pass = blocking(uk, x->k, 0).kc >= x->k;
-    const bool a_cols_in_place = x->transa && x->direct_a && (x->nt == 1 || packed_one_pass);
+     * pass (see use_direct_b); the blocking is only worked out for that case. */
+    const bool a_cols_in_place =
+        x->transa && x->direct_a && (x->nt == 1 || blocking(uk, x->k, 0).kc >= x->k);
     x->direct_b = use_direct_b(x->transb, x->m, x->ldb, a_cols_in_place, x->lda, uk);
     x->bk = blocking(uk, x->k, kc_floor(x->direct_b, x->ldb));
     thread_grid(x);

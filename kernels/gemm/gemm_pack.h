@@ -25,11 +25,6 @@ GS_PACK_INLINE void gs_transpose_8x8_rows(const float *src, long lds, long rows,
         _mm256_storeu_ps(dst + i * ldd, r[i]);
 }
 
-GS_PACK_INLINE void gs_transpose_8x8(const float *src, long lds, float *dst, long ldd)
-{
-    gs_transpose_8x8_rows(src, lds, 8, dst, ldd);
-}
-
 /* kc x mc block of op(A) starting at `a` (= &op(A)(i0, p0)) -> MR-tall micro-panels, each kc x MR
  * with the MR values of one k step adjacent. Rows past `rows` (< mc at the bottom edge) are zero. */
 GS_PACK_INLINE void gs_gemm_pack_a_tpl(const int MR, long mc, long kc, const float *a, long lda, bool transa,
