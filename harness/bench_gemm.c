@@ -33,6 +33,8 @@ struct gs_gemm_case {
     gemm_impl_t impl;
     const gs_peak_t *peak;
     bool verified; /* Google Benchmark calls a benchmark several times; checking once is enough */
+    gemm_impl_t peer; /* paired cases (rounds > 0): the library `impl` alternates with */
+    int rounds;
 };
 
 typedef struct {
@@ -87,6 +89,15 @@ static int impl_list(int only_isa, gemm_impl_t *out)
             out[n++] = (gemm_impl_t){p->name, p->gemm, best, id};
     }
     return n;
+}
+
+/* How many of impl_list's entries are ours (they come first). */
+static int ours_count(const gemm_impl_t *impls, int n)
+{
+    int ours = 0;
+    while (ours < n && impls[ours].peer < 0 && impls[ours].fn != gs_gemm_onednn)
+        ours++;
+    return ours;
 }
 
 static double gemm_flops(const gemm_shape_t *s) { return 2.0 * (double)s->m * (double)s->n * (double)s->k; }
@@ -153,27 +164,26 @@ static double max_abs_error(const float *c, const float *ref, size_t n, size_t *
 
 /* Runs the implementation once against oneDNN; a wrong kernel is reported, never timed. The
  * untimed calls also absorb first-call costs (JIT, thread start-up, page faults). */
-static bool verify(gs_bench_state_t *st, const gs_gemm_case_t *cs, gemm_bufs_t *buf)
+static bool verify(gs_bench_state_t *st, const gemm_shape_t *s, const gemm_impl_t *impl, gemm_bufs_t *buf)
 {
-    const gemm_shape_t *s = &cs->shape;
     float *ref = gs_calloc((size_t)s->m * s->n * sizeof(float));
     if (!ref) {
         gs_bench_state_skip_with_error(st, "cannot allocate the oneDNN reference C");
         return false;
     }
     gs_status_t rs = gemm_once(gs_gemm_onednn, s, buf, ref);
-    gs_status_t cs_st = rs == GS_OK ? gemm_once(cs->impl.fn, s, buf, buf->c) : rs;
+    gs_status_t cs_st = rs == GS_OK ? gemm_once(impl->fn, s, buf, buf->c) : rs;
     bool ok = false;
     if (cs_st != GS_OK) {
-        gs_bench_state_skip_with_error(st, "%s failed: %s", rs != GS_OK ? "onednn" : cs->impl.name,
+        gs_bench_state_skip_with_error(st, "%s failed: %s", rs != GS_OK ? "onednn" : impl->name,
                                        gs_error_detail());
     } else {
         size_t at;
         double err = max_abs_error(buf->c, ref, (size_t)s->m * s->n, &at), tol = gemm_tolerance(s->k);
         ok = err <= tol;
         if (!ok)
-            gs_bench_state_skip_with_error(st, "wrong result: |C - oneDNN| = %g at C[%zu][%zu] "
-                                           "(%g vs %g), tolerance %g", err, at / (size_t)s->n,
+            gs_bench_state_skip_with_error(st, "%s: wrong result: |C - oneDNN| = %g at C[%zu][%zu] "
+                                           "(%g vs %g), tolerance %g", impl->name, err, at / (size_t)s->n,
                                            at % (size_t)s->n, buf->c[at], ref[at], tol);
     }
     gs_free(ref);
@@ -204,7 +214,7 @@ static void bench_gemm_case(gs_bench_state_t *st, void *user)
         gs_bench_state_skip_with_error(st, "%s", gs_error_detail());
         return;
     }
-    if (!cs->verified && !verify(st, cs, &buf)) {
+    if (!cs->verified && !verify(st, &cs->shape, &cs->impl, &buf)) {
         bufs_free(&buf);
         return;
     }
@@ -222,20 +232,119 @@ static void bench_gemm_case(gs_bench_state_t *st, void *user)
     bufs_free(&buf);
 }
 
+/* Paired cases: ours and a library alternate in chunks of about this long, so a drift of the
+ * machine's speed (this shared VM's drifts by up to 10% within seconds) falls on both alike. */
+#define PAIR_CHUNK_S 0.01
+
+/* Calls of `impl` that take about one chunk, from one timed call (after verify's untimed ones). */
+static long chunk_calls(const gemm_impl_t *impl, int nt, const gemm_shape_t *s, const gemm_bufs_t *buf)
+{
+    set_threads(impl, nt);
+    const double t0 = gs_now_s();
+    gemm_once(impl->fn, s, buf, buf->c);
+    const double t = gs_now_s() - t0;
+    return t >= PAIR_CHUNK_S ? 1 : (long)(PAIR_CHUNK_S / (t > 1e-7 ? t : 1e-7));
+}
+
+/* GFLOP/s of one chunk of `calls` calls, timed after as many untimed ones; negative when a call
+ * failed. The untimed half lets the other implementation's threads go idle first: a library with a
+ * thread pool of its own (OpenBLAS, BLIS) keeps its threads spinning for milliseconds after each
+ * call, and OpenMP's do the same after ours. Timed right after the switch, with 2 threads on this
+ * 2-core VM, OpenBLAS read 0.6-10 GFLOP/s on m64n128k128ta0tb1 against 190 alone and ours 13% low;
+ * with the untimed chunk both read what they read alone. */
+static double chunk_rate(const gemm_impl_t *impl, int nt, long calls, const gemm_shape_t *s, const gemm_bufs_t *buf)
+{
+    set_threads(impl, nt);
+    double t0 = 0;
+    for (long i = 0; i < 2 * calls; i++) {
+        if (i == calls)
+            t0 = gs_now_s();
+        if (gemm_once(impl->fn, s, buf, buf->c) != GS_OK)
+            return -1;
+    }
+    return gemm_flops(s) * (double)calls / (gs_now_s() - t0) * 1e-9;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    const double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* The q-quantile (0..1) of n sorted values, by the nearest rank below. */
+static double quantile(const double *sorted, int n, double q) { return sorted[(int)(q * (n - 1) + 0.5)]; }
+
+/* Each iteration is one round: a chunk of ours and a chunk of the library, which goes first
+ * alternating from round to round. Reports the median and quartiles of the rounds' ratios (ours
+ * over the library) and both medians of GFLOP/s. */
+static void bench_gemm_paired(gs_bench_state_t *st, void *user)
+{
+    gs_gemm_case_t *cs = user;
+    const int nt = (int)gs_bench_state_arg(st, 0), rounds = cs->rounds;
+    gemm_bufs_t buf;
+    if (bufs_alloc(&buf, &cs->shape) != GS_OK) {
+        gs_bench_state_skip_with_error(st, "%s", gs_error_detail());
+        return;
+    }
+    double *ratio = calloc(3 * (size_t)rounds, sizeof *ratio), *ours = ratio + rounds, *peer = ours + rounds;
+    if (!ratio) {
+        gs_bench_state_skip_with_error(st, "cannot allocate %d rounds", rounds);
+        bufs_free(&buf);
+        return;
+    }
+    if (cs->verified || (verify(st, &cs->shape, &cs->impl, &buf) && verify(st, &cs->shape, &cs->peer, &buf))) {
+        cs->verified = true;
+        const long calls_ours = chunk_calls(&cs->impl, nt, &cs->shape, &buf);
+        const long calls_peer = chunk_calls(&cs->peer, nt, &cs->shape, &buf);
+        int n = 0;
+        while (gs_bench_state_keep_running(st) && n < rounds) {
+            const bool ours_first = n % 2 == 0;
+            double first = chunk_rate(ours_first ? &cs->impl : &cs->peer, nt, ours_first ? calls_ours : calls_peer,
+                                      &cs->shape, &buf);
+            double second = chunk_rate(ours_first ? &cs->peer : &cs->impl, nt, ours_first ? calls_peer : calls_ours,
+                                       &cs->shape, &buf);
+            if (first <= 0 || second <= 0) {
+                gs_bench_state_skip_with_error(st, "a GEMM call failed: %s", gs_error_detail());
+                break;
+            }
+            ours[n] = ours_first ? first : second;
+            peer[n] = ours_first ? second : first;
+            ratio[n] = ours[n] / peer[n];
+            n++;
+        }
+        if (!gs_bench_state_error_occurred(st) && n > 0) {
+            qsort(ratio, (size_t)n, sizeof *ratio, cmp_double);
+            qsort(ours, (size_t)n, sizeof *ours, cmp_double);
+            qsort(peer, (size_t)n, sizeof *peer, cmp_double);
+            gs_bench_state_set_counter(st, "ratio", quantile(ratio, n, 0.5), 0);
+            gs_bench_state_set_counter(st, "ratio_q1", quantile(ratio, n, 0.25), 0);
+            gs_bench_state_set_counter(st, "ratio_q3", quantile(ratio, n, 0.75), 0);
+            gs_bench_state_set_counter(st, "ours_GFLOP/s", quantile(ours, n, 0.5), 0);
+            gs_bench_state_set_counter(st, "peer_GFLOP/s", quantile(peer, n, 0.5), 0);
+            char label[64];
+            snprintf(label, sizeof label, "%s/%s, %d rounds", cs->impl.name, cs->peer.name, n);
+            gs_bench_state_set_label(st, label);
+        }
+    }
+    free(ratio);
+    bufs_free(&buf);
+}
+
 static gs_status_t register_case(gs_gemm_case_t *cs, int nt)
 {
     const gemm_shape_t *s = &cs->shape;
     char name[128];
-    snprintf(name, sizeof name, "gemm/m%ldn%ldk%ldta%dtb%d/%s", s->m, s->n, s->k, s->ta, s->tb,
-             cs->impl.name);
+    snprintf(name, sizeof name, "gemm/m%ldn%ldk%ldta%dtb%d/%s%s%s", s->m, s->n, s->k, s->ta, s->tb,
+             cs->impl.name, cs->rounds ? GS_BENCH_PAIR_SEP : "", cs->rounds ? cs->peer.name : "");
     gs_bench_opts_t o = {
         .nargs = 1,
         .args = {nt},
         .arg_names = {"threads"},
         .real_time = true, /* OpenMP and the peers' threads work while the main thread waits */
+        .iterations = cs->rounds, /* paired: one iteration a round, as many as asked for */
         .unit = gemm_flops(s) >= 1e9 ? GS_BENCH_UNIT_MS : GS_BENCH_UNIT_US,
     };
-    return gs_bench_register(name, bench_gemm_case, cs, &o);
+    return gs_bench_register(name, cs->rounds ? bench_gemm_paired : bench_gemm_case, cs, &o);
 }
 
 gs_status_t gs_bench_gemm_register(gs_bench_gemm_t *set, const gs_bench_gemm_opts_t *opts)
@@ -244,18 +353,26 @@ gs_status_t gs_bench_gemm_register(gs_bench_gemm_t *set, const gs_bench_gemm_opt
     set->count = 0;
     if (!opts || !opts->peak || opts->threads < 1 || !opts->thread_counts || opts->nthread_counts < 1)
         return gs_error(GS_EINVAL, "bench gemm: missing peaks, threads < 1 or no thread counts");
+    if (opts->paired_rounds < 0)
+        return gs_error(GS_EINVAL, "bench gemm: %d paired rounds", opts->paired_rounds);
     gemm_shape_t shapes[MAX_SHAPES];
     gemm_impl_t impls[MAX_IMPLS];
     const int ns = shape_list(opts->quick, shapes), ni = impl_list(opts->isa, impls);
+    const int ours = ours_count(impls, ni), npairs = opts->paired_rounds ? ni - ours : 0;
     const int *threads = opts->thread_counts, nthreads = opts->nthread_counts;
-    set->cases = calloc((size_t)ns * nthreads * ni, sizeof *set->cases);
+    const int per_row = ni + npairs;
+    set->cases = calloc((size_t)ns * nthreads * per_row, sizeof *set->cases);
     if (!set->cases)
-        return gs_error(GS_ENOMEM, "bench gemm: cannot allocate %d cases", ns * nthreads * ni);
+        return gs_error(GS_ENOMEM, "bench gemm: cannot allocate %d cases", ns * nthreads * per_row);
     for (int s = 0; s < ns; s++) {
         for (int t = 0; t < nthreads; t++) {
-            for (int i = 0; i < ni; i++) {
+            for (int i = 0; i < per_row; i++) {
                 gs_gemm_case_t *cs = &set->cases[set->count++];
-                *cs = (gs_gemm_case_t){shapes[s], impls[i], opts->peak, false};
+                if (i < ni) /* each implementation alone */
+                    *cs = (gs_gemm_case_t){.shape = shapes[s], .impl = impls[i], .peak = opts->peak};
+                else /* our widest ISA (listed last of ours) alternating with library i - ni */
+                    *cs = (gs_gemm_case_t){.shape = shapes[s], .impl = impls[ours - 1], .peak = opts->peak,
+                                           .peer = impls[ours + i - ni], .rounds = opts->paired_rounds};
                 gs_status_t st = register_case(cs, threads[t]);
                 if (st != GS_OK)
                     return st;

@@ -14,7 +14,11 @@ typedef struct {
     int nthread_counts;
     int isa;               /* -1: our kernel for every vector ISA the CPU has; else only this ISA */
     bool quick;            /* only 1024^3 and the batch-64 MLP shapes (CI smoke runs) */
+    int paired_rounds;     /* > 0: also each library alternated with our widest ISA, this many rounds */
 } gs_bench_gemm_opts_t;
+
+/* Separates ours from the library in a paired benchmark's name: "gemm/<problem>/avx512-vs-onednn/...". */
+#define GS_BENCH_PAIR_SEP "-vs-"
 
 typedef struct gs_gemm_case gs_gemm_case_t;
 
@@ -25,7 +29,11 @@ typedef struct {
 } gs_bench_gemm_t;
 
 /* Registers every (shape, thread count, implementation) benchmark, named like
- * "gemm/m64n128k784ta0tb1/avx512/threads:1". Peers that gs_peer_load() did not load are left out. */
+ * "gemm/m64n128k784ta0tb1/avx512/threads:1", and with paired_rounds each library's paired one,
+ * "gemm/m64n128k784ta0tb1/avx512-vs-onednn/threads:1/iterations:<rounds>": ours and the library
+ * alternate in chunks of about 10 ms, one round an iteration, and it reports the rounds' median
+ * ratio (ours / library) and quartiles as counters ratio, ratio_q1, ratio_q3, with both medians of
+ * GFLOP/s (ours_GFLOP/s, peer_GFLOP/s). Peers that gs_peer_load() did not load are left out. */
 gs_status_t gs_bench_gemm_register(gs_bench_gemm_t *set, const gs_bench_gemm_opts_t *opts);
 
 void gs_bench_gemm_free(gs_bench_gemm_t *set);

@@ -15,6 +15,7 @@ typedef struct {
     int nthread_counts;
     int isa;               /* -1: our kernel for every vector ISA the CPU has; else only this ISA */
     bool quick;            /* a small subset with short times (CI smoke runs) */
+    int paired_rounds;     /* gemm only (bench refuses it for other ops): > 0 adds paired benchmarks */
 } gs_bench_op_opts_t;
 
 /* Registers the op's benchmarks with gbench.h, named "<op>/<problem>/<impl>/threads:<n>" (impl:

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/bench_gemm.h"
+
 enum { MAX_ROWS = 256, MAX_IMPLS = 12, N_OURS = 3 };
 
 /* Column order: ours (by ISA) first, then the libraries (oneDNN in any layout, OpenBLAS, BLIS, in
@@ -20,12 +22,19 @@ typedef struct {
     bool error;
 } cell_t;
 
+/* A paired benchmark (ours alternated with one library): its rounds' median ratio and quartiles. */
+typedef struct {
+    double ratio, q1, q3; /* NAN when not run */
+    bool median;          /* from the median aggregate of repetitions */
+} pair_t;
+
 typedef struct {
     char shape[64]; /* "<problem>", or "<op>/<problem>" for ops other than gemm */
     int threads;
     double family; /* lowest Google Benchmark family_index in the row (INFINITY: none) */
     int first;     /* when the row was first seen in the report */
     cell_t cells[MAX_IMPLS];
+    pair_t pairs[MAX_IMPLS]; /* by the library's column */
 } row_t;
 
 typedef struct {
@@ -33,6 +42,7 @@ typedef struct {
     int nrows;
     int repetitions; /* behind the medians; 0 when every cell is a single measurement */
     int errors;
+    bool has_pairs;
     char impls[MAX_IMPLS][32];
     int nimpls;
     bool has_impl[MAX_IMPLS];
@@ -89,9 +99,11 @@ static int impl_index(table_t *t, const char *name)
     return t->nimpls++;
 }
 
-/* "<op>/<problem>/<impl>/threads:<n>[/real_time]" -> its parts; false for any other name. GEMM rows
- * keep their bare problem (the report has always shown them so); other ops show "<op>/<problem>". */
-static bool parse_run_name(table_t *t, const char *run_name, char *shape, size_t cap, int *impl, int *threads)
+/* "<op>/<problem>/<impl>/threads:<n>[/...]" -> its parts; false for any other name. GEMM rows keep
+ * their bare problem (the report has always shown them so); other ops show "<op>/<problem>". A
+ * paired benchmark's "<ours>-vs-<library>" sets *paired and gives the library's column. */
+static bool parse_run_name(table_t *t, const char *run_name, char *shape, size_t cap, int *impl, int *threads,
+                           bool *paired)
 {
     char buf[256];
     if (strlen(run_name) >= sizeof buf)
@@ -105,7 +117,9 @@ static bool parse_run_name(table_t *t, const char *run_name, char *shape, size_t
     int len = strcmp(op, "gemm") == 0 ? snprintf(shape, cap, "%s", s) : snprintf(shape, cap, "%s/%s", op, s);
     if (len < 0 || (size_t)len >= cap)
         return false;
-    *impl = impl_index(t, im);
+    const char *vs = strstr(im, GS_BENCH_PAIR_SEP);
+    *paired = vs != NULL;
+    *impl = impl_index(t, vs ? vs + strlen(GS_BENCH_PAIR_SEP) : im);
     *threads = atoi(th + 8);
     return *impl >= 0 && *threads > 0;
 }
@@ -122,8 +136,10 @@ static row_t *find_row(table_t *t, const char *shape, int threads)
     r->threads = threads;
     r->family = INFINITY;
     r->first = t->nrows++;
-    for (int i = 0; i < MAX_IMPLS; i++)
+    for (int i = 0; i < MAX_IMPLS; i++) {
         r->cells[i] = (cell_t){NAN, false, false};
+        r->pairs[i] = (pair_t){NAN, NAN, NAN, false};
+    }
     return r;
 }
 
@@ -139,6 +155,32 @@ static double number_field(const cJSON *obj, const char *key)
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+static bool is_median(const cJSON *b)
+{
+    const char *run_type = string_field(b, "run_type"), *agg = string_field(b, "aggregate_name");
+    return run_type && strcmp(run_type, "aggregate") == 0 && agg && strcmp(agg, "median") == 0;
+}
+
+static bool is_aggregate(const cJSON *b)
+{
+    const char *run_type = string_field(b, "run_type");
+    return run_type && strcmp(run_type, "aggregate") == 0;
+}
+
+/* A paired benchmark's ratio counters; the median aggregate wins as for rates. */
+static void add_pair(table_t *t, pair_t *p, const cJSON *b)
+{
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "error_occurred"))) {
+        t->errors++;
+        return;
+    }
+    const double ratio = number_field(b, "ratio");
+    if (isnan(ratio) || p->median || (is_aggregate(b) && !is_median(b)) || (!is_median(b) && !isnan(p->ratio)))
+        return;
+    *p = (pair_t){ratio, number_field(b, "ratio_q1"), number_field(b, "ratio_q3"), is_median(b)};
+    t->has_pairs = true;
+}
+
 /* One entry of "benchmarks": a repetition ("iteration") or a statistic over them ("aggregate").
  * The median wins over single measurements; other statistics (mean, stddev, cv) are not shown. */
 static void add_entry(table_t *t, const cJSON *b)
@@ -146,7 +188,8 @@ static void add_entry(table_t *t, const cJSON *b)
     const char *run_name = string_field(b, "run_name");
     char shape[64];
     int impl, threads;
-    if (!run_name || !parse_run_name(t, run_name, shape, sizeof shape, &impl, &threads))
+    bool paired;
+    if (!run_name || !parse_run_name(t, run_name, shape, sizeof shape, &impl, &threads, &paired))
         return;
     row_t *row = find_row(t, shape, threads);
     if (!row)
@@ -154,6 +197,10 @@ static void add_entry(table_t *t, const cJSON *b)
     const double family = number_field(b, "family_index");
     if (!isnan(family) && family < row->family)
         row->family = family;
+    if (paired) {
+        add_pair(t, &row->pairs[impl], b);
+        return;
+    }
     if (!isnan(family) && family < t->impl_family[impl])
         t->impl_family[impl] = family;
     cell_t *cell = &row->cells[impl];
@@ -163,7 +210,6 @@ static void add_entry(table_t *t, const cJSON *b)
         cell->error = true;
         return;
     }
-    const char *run_type = string_field(b, "run_type"), *agg = string_field(b, "aggregate_name");
     double g = number_field(b, "GFLOP/s");
     const char *unit = "GFLOP/s";
     if (isnan(g)) {
@@ -172,8 +218,8 @@ static void add_entry(table_t *t, const cJSON *b)
     }
     if (!isnan(g) && !t->unit)
         t->unit = unit;
-    if (run_type && strcmp(run_type, "aggregate") == 0) {
-        if (agg && strcmp(agg, "median") == 0 && !isnan(g)) {
+    if (is_aggregate(b)) {
+        if (is_median(b) && !isnan(g)) {
             cell->rate = g;
             cell->median = true;
             t->repetitions = (int)number_field(b, "repetitions");
@@ -204,6 +250,18 @@ static int shape_width(const table_t *t)
 
 static int column_width(const table_t *t, int i) { return strlen(t->impls[i]) > 9 ? (int)strlen(t->impls[i]) : 9; }
 
+enum { WHO_WIDTH = 20 }; /* "(avx512 vs openblas)" */
+
+/* The library our paired ratio is lowest against (the strongest, measured side by side), or -1. */
+static int lowest_pair(const table_t *t, const row_t *r)
+{
+    int lowest = -1;
+    for (int i = N_OURS; i < t->nimpls; i++)
+        if (!isnan(r->pairs[i].ratio) && (lowest < 0 || r->pairs[i].ratio < r->pairs[lowest].ratio))
+            lowest = i;
+    return lowest;
+}
+
 static void print_row(const table_t *t, const row_t *r, FILE *out)
 {
     fprintf(out, "%-*s %7d", shape_width(t), r->shape, r->threads);
@@ -221,11 +279,19 @@ static void print_row(const table_t *t, const row_t *r, FILE *out)
             fprintf(out, " %*.1f", w, c->rate);
     }
     const int ours = best_of(r, 0, N_OURS), peer = best_of(r, N_OURS, t->nimpls);
-    if (ours >= 0 && peer >= 0 && r->cells[peer].rate > 0)
-        fprintf(out, "  %5.2f (%s vs %s)\n", r->cells[ours].rate / r->cells[peer].rate, t->impls[ours],
-                t->impls[peer]);
-    else
-        fprintf(out, "  %5s\n", "-");
+    char who[2 * sizeof t->impls[0] + 8] = "";
+    if (ours >= 0 && peer >= 0 && r->cells[peer].rate > 0) {
+        snprintf(who, sizeof who, "(%s vs %s)", t->impls[ours], t->impls[peer]);
+        fprintf(out, "  %5.2f %-*s", r->cells[ours].rate / r->cells[peer].rate, WHO_WIDTH, who);
+    } else {
+        fprintf(out, "  %5s %-*s", "-", WHO_WIDTH, who);
+    }
+    const int lowest = lowest_pair(t, r);
+    if (lowest >= 0) {
+        const pair_t *p = &r->pairs[lowest];
+        fprintf(out, "  %5.3f [%.3f-%.3f] %s", p->ratio, p->q1, p->q3, t->impls[lowest]);
+    }
+    fprintf(out, "\n");
 }
 
 static void print_table(const table_t *t, const char *json_path, FILE *out)
@@ -237,12 +303,15 @@ static void print_table(const table_t *t, const char *json_path, FILE *out)
     else
         fprintf(out, "%s: one measurement per benchmark (use --benchmark_repetitions=N for medians)\n", unit);
     fprintf(out, "ours/peer: our fastest kernel / the fastest library (oneDNN in any layout, OpenBLAS, BLIS) on "
-                 "the same row\n\n");
-    fprintf(out, "%-*s %7s", shape_width(t), "shape", "threads");
+                 "the same row\n");
+    if (t->has_pairs)
+        fprintf(out, "paired: median [quartiles] of ours / library over rounds alternated side by side, against "
+                     "the library it is lowest for\n");
+    fprintf(out, "\n%-*s %7s", shape_width(t), "shape", "threads");
     for (int k = 0; k < t->nimpls; k++)
         if (t->has_impl[t->columns[k]])
             fprintf(out, " %*s", column_width(t, t->columns[k]), t->impls[t->columns[k]]);
-    fprintf(out, "  ours/peer\n");
+    fprintf(out, "  ours/peer%s\n", t->has_pairs ? "                   paired" : "");
     for (int i = 0; i < t->nrows; i++)
         print_row(t, &t->rows[i], out);
     if (t->errors)

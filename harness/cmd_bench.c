@@ -43,12 +43,16 @@ enum { MAX_GB_ARGS = 64, PATH_CAP = 4096, MAX_THREAD_COUNTS = 64 };
 /* Per-benchmark minimum time: about 2 minutes for the full set on 2 cores, seconds for --quick. */
 #define DEFAULT_MIN_TIME "0.2"
 #define QUICK_MIN_TIME "0.05"
+/* Rounds of a paired benchmark: odd, so the median is one round's ratio. */
+#define DEFAULT_PAIRED_ROUNDS "21"
+enum { MAX_PAIRED_ROUNDS = 100000 };
 
 typedef struct {
     gs_cli_common_t common;
     const char *out_dir;
     const char *op;
     bool quick, help;
+    int paired_rounds; /* --paired[=ROUNDS] (gemm only); 0: none */
     int thread_counts[MAX_THREAD_COUNTS]; /* --thread-list; 0 counts: 1 and all threads */
     int nthread_counts;
     int n_gb;                 /* the user's --benchmark_* flags, passed through in order */
@@ -68,7 +72,8 @@ typedef struct {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: gradscope bench gemm [--threads N] [--isa ISA] [--out DIR] [--quick] [--benchmark_*=VALUE ...]\n"
+            "usage: gradscope bench gemm [--threads N] [--isa ISA] [--out DIR] [--quick] [--paired[=ROUNDS]]\n"
+            "                            [--benchmark_*=VALUE ...]\n"
             "  gemm                 our GEMM per ISA vs oneDNN, OpenBLAS and BLIS, with 1 and N threads, on\n"
             "                       1024^3, 2048^3 and the MLP scenarios' shapes at batch 64 and 256\n"
             "  --threads N          the multi-threaded runs use N threads (default: physical cores)\n"
@@ -77,6 +82,9 @@ static void usage(FILE *f)
             "  --isa ISA            benchmark only our kernel for ISA (default: every vector ISA the CPU has)\n"
             "  --out DIR            folder for the JSON report (default: " DEFAULT_OUT_DIR ")\n"
             "  --quick              1024^3 and the batch-64 shapes only, min time " QUICK_MIN_TIME " s (CI smoke run)\n"
+            "  --paired[=ROUNDS]    gemm: also each library alternated with our widest ISA in ~10 ms chunks,\n"
+            "                       ROUNDS rounds (default " DEFAULT_PAIRED_ROUNDS "): the median ratio ours/library and its\n"
+            "                       quartiles, immune to the machine's drift (--benchmark_filter=-vs- for only those)\n"
             "  --benchmark_*=VALUE  any Google Benchmark flag, e.g. --benchmark_filter=m64n128k784,\n"
             "                       --benchmark_repetitions=5, --benchmark_min_time=1 (default " DEFAULT_MIN_TIME "),\n"
             "                       --benchmark_out=FILE (replaces the default report path); repetitions run\n"
@@ -93,7 +101,8 @@ static gs_status_t gemm_register(const gs_bench_op_opts_t *o, void **set)
         return gs_error(GS_ENOMEM, "bench: out of memory");
     *set = g;
     gs_bench_gemm_opts_t opts = {.peak = o->peak, .threads = o->threads, .thread_counts = o->thread_counts,
-                                 .nthread_counts = o->nthread_counts, .isa = o->isa, .quick = o->quick};
+                                 .nthread_counts = o->nthread_counts, .isa = o->isa, .quick = o->quick,
+                                 .paired_rounds = o->paired_rounds};
     return gs_bench_gemm_register(g, &opts);
 }
 
@@ -153,6 +162,18 @@ static int split_args(int argc, char **argv, char **own, int *n_own, bench_args_
 }
 
 /* "1,2,4" -> distinct counts of 1..4096; prints why and returns false otherwise. */
+static bool parse_paired(const char *arg, bench_args_t *a)
+{
+    long v;
+    if (!gs_cli_parse_int(arg, 1, MAX_PAIRED_ROUNDS, &v)) {
+        fprintf(stderr, "gradscope bench: --paired: '%s' is not a number of rounds (expected 1..%d)\n", arg,
+                MAX_PAIRED_ROUNDS);
+        return false;
+    }
+    a->paired_rounds = (int)v;
+    return true;
+}
+
 static bool parse_thread_list(const char *arg, bench_args_t *a)
 {
     char buf[512];
@@ -207,11 +228,11 @@ static int resolve_thread_counts(bench_args_t *a, int all)
 
 static int parse_args(int argc, char **argv, bench_args_t *a)
 {
-    enum { OPT_OUT = GS_OPT_FIRST_FREE, OPT_QUICK, OPT_THREAD_LIST };
+    enum { OPT_OUT = GS_OPT_FIRST_FREE, OPT_QUICK, OPT_THREAD_LIST, OPT_PAIRED };
     static const struct option longopts[] = {
         {"isa", required_argument, NULL, GS_OPT_ISA},      {"threads", required_argument, NULL, GS_OPT_THREADS},
         {"out", required_argument, NULL, OPT_OUT},         {"quick", no_argument, NULL, OPT_QUICK},
-        {"thread-list", required_argument, NULL, OPT_THREAD_LIST},
+        {"thread-list", required_argument, NULL, OPT_THREAD_LIST}, {"paired", optional_argument, NULL, OPT_PAIRED},
         {"help", no_argument, NULL, 'h'},                  {0, 0, 0, 0},
     };
     char *own[argc + 1];
@@ -229,6 +250,9 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
             a->quick = true;
         } else if (code == OPT_THREAD_LIST) {
             if (!parse_thread_list(optarg, a))
+                return GS_EXIT_USAGE;
+        } else if (code == OPT_PAIRED) {
+            if (!parse_paired(optarg ? optarg : DEFAULT_PAIRED_ROUNDS, a))
                 return GS_EXIT_USAGE;
         } else if (code == 'h') {
             a->help = true;
@@ -251,6 +275,10 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
     }
     if (!find_op(a->op)) {
         fprintf(stderr, "gradscope bench: unknown benchmark '%s' (available: %s)\n", a->op, op_names());
+        return GS_EXIT_USAGE;
+    }
+    if (a->paired_rounds && strcmp(a->op, "gemm") != 0) {
+        fprintf(stderr, "gradscope bench: --paired is for gemm only, not '%s'\n", a->op);
         return GS_EXIT_USAGE;
     }
     return GS_EXIT_OK;
@@ -534,7 +562,8 @@ static int bench_op(const gs_bench_op_t *op, const bench_args_t *a, const bench_
         return rc;
     add_context(&peak);
     gs_bench_op_opts_t opts = {.peak = &peak, .threads = gs_threads(), .thread_counts = a->thread_counts,
-                               .nthread_counts = a->nthread_counts, .isa = a->common.isa, .quick = a->quick};
+                               .nthread_counts = a->nthread_counts, .isa = a->common.isa, .quick = a->quick,
+                               .paired_rounds = a->paired_rounds};
     void *set = NULL;
     gs_status_t st = op->register_fn(&opts, &set);
     if (st != GS_OK) {
