@@ -11,8 +11,10 @@
 static inline int gs_par_threads(double work, double per_thread)
 {
     const double fit = work / per_thread;
+    if (fit < 2.0) /* most calls of a training step: not even a call into the OpenMP runtime */
+        return 1;
     const int max = omp_get_max_threads();
-    return fit < 2.0 ? 1 : fit >= (double)max ? max : (int)fit;
+    return fit >= (double)max ? max : (int)fit;
 }
 
 #endif
