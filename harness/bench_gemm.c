@@ -358,7 +358,7 @@ gs_status_t gs_bench_gemm_register(gs_bench_gemm_t *set, const gs_bench_gemm_opt
     gemm_shape_t shapes[MAX_SHAPES];
     gemm_impl_t impls[MAX_IMPLS];
     const int ns = shape_list(opts->quick, shapes), ni = impl_list(opts->isa, impls);
-    const int ours = ours_count(impls, ni), npairs = opts->paired_rounds ? ni - ours : 0;
+    const int ours = ours_count(impls, ni), npairs = opts->paired_rounds && ours > 0 ? ni - ours : 0;
     const int *threads = opts->thread_counts, nthreads = opts->nthread_counts;
     const int per_row = ni + npairs;
     set->cases = calloc((size_t)ns * nthreads * per_row, sizeof *set->cases);

@@ -175,7 +175,9 @@ static void add_pair(table_t *t, pair_t *p, const cJSON *b)
         return;
     }
     const double ratio = number_field(b, "ratio");
-    if (isnan(ratio) || p->median || (is_aggregate(b) && !is_median(b)) || (!is_median(b) && !isnan(p->ratio)))
+    if (isnan(ratio) || p->median) /* nothing to add, or the median is in */
+        return;
+    if (is_aggregate(b) ? !is_median(b) : !isnan(p->ratio)) /* mean or stddev; a later repetition */
         return;
     *p = (pair_t){ratio, number_field(b, "ratio_q1"), number_field(b, "ratio_q3"), is_median(b)};
     t->has_pairs = true;

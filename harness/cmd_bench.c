@@ -161,7 +161,7 @@ static int split_args(int argc, char **argv, char **own, int *n_own, bench_args_
     return GS_EXIT_OK;
 }
 
-/* "1,2,4" -> distinct counts of 1..4096; prints why and returns false otherwise. */
+/* --paired's rounds, 1..MAX_PAIRED_ROUNDS; prints why and returns false otherwise. */
 static bool parse_paired(const char *arg, bench_args_t *a)
 {
     long v;
@@ -174,6 +174,7 @@ static bool parse_paired(const char *arg, bench_args_t *a)
     return true;
 }
 
+/* "1,2,4" -> distinct counts of 1..4096; prints why and returns false otherwise. */
 static bool parse_thread_list(const char *arg, bench_args_t *a)
 {
     char buf[512];
