@@ -1,6 +1,7 @@
 /* AVX-512 activations: one 16-float vector op per kind (vmath_avx512.h for exp/expm1/tanh/sigmoid),
  * mapped over the buffer with a masked tail; act_tpl.h dispatches the kinds and threads the
  * chunks. Also built against SIMDe for the tests (see core/simd_avx512.h). */
+#include "core/lanes_avx512.h"
 #include "core/simd_avx512.h"
 #include "kernels/act/act.h"
 #include "kernels/act/vmath_avx512.h"
@@ -77,7 +78,6 @@ static inline __m512 bwd_sigmoid_linear(__m512 x, __m512 y, __m512 dy, __m512 a)
 }
 
 /* ---- maps ---- */
-static inline __mmask16 tail_mask(long rem) { return (__mmask16)((1u << rem) - 1u); }
 
 GS_VMATH_INLINE void fwd_map(long n, const float *x, float *y, __m512 a, fwd_op *op)
 {
@@ -85,7 +85,7 @@ GS_VMATH_INLINE void fwd_map(long n, const float *x, float *y, __m512 a, fwd_op 
     for (; i + 16 <= n; i += 16)
         _mm512_storeu_ps(y + i, op(_mm512_loadu_ps(x + i), a));
     if (i < n) {
-        const __mmask16 m = tail_mask(n - i);
+        const __mmask16 m = gs_mask_below(n - i);
         _mm512_mask_storeu_ps(y + i, m, op(_mm512_maskz_loadu_ps(m, x + i), a));
     }
 }
@@ -97,7 +97,7 @@ GS_VMATH_INLINE void bwd_map(long n, const float *x, const float *y, const float
     for (; i + 16 <= n; i += 16)
         _mm512_storeu_ps(dx + i, op(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), _mm512_loadu_ps(dy + i), a));
     if (i < n) {
-        const __mmask16 m = tail_mask(n - i);
+        const __mmask16 m = gs_mask_below(n - i);
         const __m512 vx = _mm512_maskz_loadu_ps(m, x + i), vy = _mm512_maskz_loadu_ps(m, y + i);
         _mm512_mask_storeu_ps(dx + i, m, op(vx, vy, _mm512_maskz_loadu_ps(m, dy + i), a));
     }

@@ -1,7 +1,7 @@
 /* Array forms of the AVX-512 vector math (vmath_avx512.h), for the error-bound test and the tolerances. */
 #include "kernels/act/vmath_avx512.h"
 
-static inline __mmask16 tail_mask(long rem) { return (__mmask16)((1u << rem) - 1u); }
+#include "core/lanes_avx512.h"
 
 GS_VMATH_INLINE void map(long n, const float *x, float *y, __m512 (*f)(__m512))
 {
@@ -9,7 +9,7 @@ GS_VMATH_INLINE void map(long n, const float *x, float *y, __m512 (*f)(__m512))
     for (; i + 16 <= n; i += 16)
         _mm512_storeu_ps(y + i, f(_mm512_loadu_ps(x + i)));
     if (i < n) {
-        const __mmask16 m = tail_mask(n - i);
+        const __mmask16 m = gs_mask_below(n - i);
         _mm512_mask_storeu_ps(y + i, m, f(_mm512_maskz_loadu_ps(m, x + i)));
     }
 }
@@ -30,7 +30,7 @@ void gs_vmath_sincos2pi_avx512(long n, const float *u, float *s, float *c)
         _mm512_storeu_ps(c + i, vc);
     }
     if (i < n) {
-        const __mmask16 m = tail_mask(n - i);
+        const __mmask16 m = gs_mask_below(n - i);
         gs_vmath_sincos2pi512(_mm512_maskz_loadu_ps(m, u + i), &vs, &vc);
         _mm512_mask_storeu_ps(s + i, m, vs);
         _mm512_mask_storeu_ps(c + i, m, vc);

@@ -1,5 +1,6 @@
 /* AVX-512 BatchNorm: the kernels of bn_simd.h over 16-float zmm vectors, masked at the edges. Also
  * built against SIMDe for the tests (see core/simd_avx512.h). */
+#include "core/lanes_avx512.h"
 #include "core/simd_avx512.h"
 #include "kernels/bn/bn.h"
 
@@ -7,16 +8,15 @@
 #define VBYTES 64L
 typedef __m512 vec_t;
 
-static inline __mmask16 lanes(long n) { return n >= VL ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1); }
 static inline vec_t v_zero(void) { return _mm512_setzero_ps(); }
 static inline vec_t v_set1(float f) { return _mm512_set1_ps(f); }
 static inline vec_t v_load(const float *p) { return _mm512_loadu_ps(p); }
-static inline vec_t v_load_n(const float *p, long n) { return _mm512_maskz_loadu_ps(lanes(n), p); }
+static inline vec_t v_load_n(const float *p, long n) { return _mm512_maskz_loadu_ps(gs_mask_below(n), p); }
 static inline void v_store(float *p, vec_t v) { _mm512_storeu_ps(p, v); }
-static inline void v_store_n(float *p, vec_t v, long n) { _mm512_mask_storeu_ps(p, lanes(n), v); }
+static inline void v_store_n(float *p, vec_t v, long n) { _mm512_mask_storeu_ps(p, gs_mask_below(n), v); }
 static inline void v_stream(float *p, vec_t v) { _mm512_stream_ps(p, v); }
 static inline void v_fence(void) { _mm_sfence(); }
-static inline vec_t v_keep_n(vec_t v, long n) { return _mm512_maskz_mov_ps(lanes(n), v); }
+static inline vec_t v_keep_n(vec_t v, long n) { return _mm512_maskz_mov_ps(gs_mask_below(n), v); }
 static inline vec_t v_add(vec_t a, vec_t b) { return _mm512_add_ps(a, b); }
 static inline vec_t v_sub(vec_t a, vec_t b) { return _mm512_sub_ps(a, b); }
 static inline vec_t v_mul(vec_t a, vec_t b) { return _mm512_mul_ps(a, b); }

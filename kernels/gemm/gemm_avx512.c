@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include "core/hsum_avx512.h"
+#include "core/lanes_avx512.h"
 #include "core/simd_avx512.h"
 #include "core/topo.h"
 #include "core/transpose_avx512.h"
@@ -69,8 +70,8 @@ GS_PACK_INLINE void ukernel_8x32_body(long kc, const float *restrict a, long rs_
      * through the same all-ones masks: against plain loads, no slower beyond noise over the shapes
      * tried, and 10% faster on m53n616k547ta1tb0 (0.90 -> 1.0x oneDNN; m56 and m64 the same either way;
      * not explained). */
-    const __mmask16 lo_mask = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1);
-    const __mmask16 hi_mask = (__mmask16)(nr >= 32 ? 0xffff : nr > 16 ? (1u << (nr - 16)) - 1 : 0);
+    const __mmask16 lo_mask = gs_mask_below(nr);
+    const __mmask16 hi_mask = gs_mask_below(nr - 16);
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     __m512 c60 = c00, c61 = c00, c70 = c00, c71 = c00;
@@ -225,7 +226,7 @@ GS_PACK_INLINE void ukernel_16x16_body(long kc, const float *restrict a, long rs
 
     const __m512 acc[NARROW_MR] = {c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15};
     const __m512 valpha = _mm512_set1_ps(alpha), vbeta = _mm512_set1_ps(beta);
-    const __mmask16 mask = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1);
+    const __mmask16 mask = gs_mask_below(nr);
     for (int i = 0; i < mr; i++) {
         __m512 r = _mm512_mul_ps(acc[i], valpha);
         if (beta != 0.0f)
@@ -279,7 +280,7 @@ GS_PACK_INLINE void tall_store_half(const int NV, const __m512 *acc, float *c, l
         r[j] = j < NV ? acc[j] : _mm512_setzero_ps();
     gs_transpose16x16(r);
     const __m512 valpha = _mm512_set1_ps(alpha), vbeta = _mm512_set1_ps(beta);
-    const __mmask16 mask = (__mmask16)((1u << nr) - 1);
+    const __mmask16 mask = gs_mask_below(nr);
     for (int i = 0; i < rows; i++) {
         __m512 v = _mm512_mul_ps(r[i], valpha);
         if (beta != 0.0f)

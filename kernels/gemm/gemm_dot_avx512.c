@@ -8,6 +8,7 @@
 #include <omp.h>
 
 #include "core/hsum_avx512.h"
+#include "core/lanes_avx512.h"
 #include "core/simd_avx512.h"
 #include "core/topo.h"
 #include "kernels/gemm/gemm_dot.h"
@@ -42,7 +43,7 @@ GS_PACK_INLINE void dot_sums(const int NB, long k, const float *const ar[DOT_B],
                              __m512 s[DOT_B][DOT_NB_MAX])
 {
     for (long p = 0; p < k; p += 16) {
-        const __mmask16 tail = (__mmask16)(k - p >= 16 ? 0xffff : (1u << (k - p)) - 1);
+        const __mmask16 tail = gs_mask_below(k - p);
         __m512 av[DOT_B], bv[DOT_NB_MAX];
 #pragma GCC unroll 4
         for (int r = 0; r < DOT_B; r++)
@@ -67,7 +68,7 @@ static inline void dot_store(float *c, __m128 o, int cols, float beta)
         _mm_storeu_ps(c, o);
         return;
     }
-    const __mmask16 mask = (__mmask16)((1u << cols) - 1);
+    const __mmask16 mask = gs_mask_below(cols);
     if (beta != 0.0f)
         o = _mm_fmadd_ps(_mm_set1_ps(beta), _mm512_castps512_ps128(_mm512_maskz_loadu_ps(mask, c)), o);
     _mm512_mask_storeu_ps(c, mask, _mm512_castps128_ps512(o));

@@ -4,6 +4,7 @@
  * entries are optim_tpl.h's. Also built against SIMDe for the tests. */
 #include <float.h>
 
+#include "core/lanes_avx512.h"
 #include "core/simd_avx512.h"
 #include "kernels/act/vmath_avx512.h"
 #include "kernels/optim/optim_impl.h"
@@ -13,7 +14,6 @@
 typedef __m512 vec_t;
 static inline vec_t vec_set1(float v) { return _mm512_set1_ps(v); }
 
-static inline __mmask16 lanes(long rem) { return rem >= W ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1u); }
 
 /* ---- one vector of each update; v* are the loaded state vectors, updated in place ---- */
 
@@ -84,7 +84,7 @@ GS_VMATH_INLINE void step_chunk(gs_opt_kind_t kind, const coef_t *k, long n, flo
     for (; i + W <= n; i += W)
         step_vec(kind, k, w + i, g + i, s0 ? s0 + i : NULL, s1 ? s1 + i : NULL, 0xffff, 1);
     if (i < n)
-        step_vec(kind, k, w + i, g + i, s0 ? s0 + i : NULL, s1 ? s1 + i : NULL, lanes(n - i), 0);
+        step_vec(kind, k, w + i, g + i, s0 ? s0 + i : NULL, s1 ? s1 + i : NULL, gs_mask_below(n - i), 0);
 }
 
 /* ---- sum of squares: float -> double, 4 independent double accumulators ---- */
@@ -105,7 +105,7 @@ static double sumsq_chunk(long n, const float *g)
         a3 = _mm512_fmadd_pd(v1, v1, a3);
     }
     for (; i < n; i += W) {
-        const __m512 u = _mm512_maskz_loadu_ps(lanes(n - i), g + i);
+        const __m512 u = _mm512_maskz_loadu_ps(gs_mask_below(n - i), g + i);
         const __m512d u0 = lo_pd(u), u1 = hi_pd(u);
         a0 = _mm512_fmadd_pd(u0, u0, a0);
         a1 = _mm512_fmadd_pd(u1, u1, a1);
@@ -121,7 +121,7 @@ static void scale_range(float *g, float scale, long lo, long hi)
     for (; i + W <= hi; i += W)
         _mm512_storeu_ps(g + i, _mm512_mul_ps(_mm512_loadu_ps(g + i), s));
     if (i < hi)
-        _mm512_mask_storeu_ps(g + i, lanes(hi - i), _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes(hi - i), g + i), s));
+        _mm512_mask_storeu_ps(g + i, gs_mask_below(hi - i), _mm512_mul_ps(_mm512_maskz_loadu_ps(gs_mask_below(hi - i), g + i), s));
 }
 
 /* ---- Gaussian noise: Philox4x32-10 on 16 consecutive counters, one per lane ---- */
@@ -213,7 +213,7 @@ static void noise_range(float *g, float std, uint64_t seed, uint64_t stream, lon
             continue;
         }
         for (int v = 0; v < 4 && i + W * v < hi; v++) {
-            const __mmask16 m = lanes(hi - i - W * v);
+            const __mmask16 m = gs_mask_below(hi - i - W * v);
             float *p = g + i + W * v;
             _mm512_mask_storeu_ps(p, m, _mm512_fmadd_ps(vs, z[v], _mm512_maskz_loadu_ps(m, p)));
         }

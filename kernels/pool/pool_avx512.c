@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/lanes_avx512.h"
 #include "core/simd_avx512.h"
 #include "kernels/pool/pool.h"
 
@@ -20,10 +21,9 @@
 typedef __m512 vec_t;
 typedef __m512i ivec_t;
 
-static inline __mmask16 lanes(long n) { return n >= VL ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
 
 /* Lanes [a, b). */
-static inline __mmask16 lane_range(long a, long b) { return (__mmask16)(lanes(b) & ~lanes(a)); }
+static inline __mmask16 lane_range(long a, long b) { return (__mmask16)(gs_mask_below(b) & ~gs_mask_below(a)); }
 
 /* The lanes of m from a, the others from b, as vpternlogd on a lane mask: a plain full load stays
  * a plain load (see the top comment). */
@@ -46,7 +46,7 @@ static inline __m512 blend_load(__m512 v, __mmask16 m, const float *p, const flo
 /* n floats at p (lanes >= n zero). */
 static inline __m512 load_n(const float *p, long n, const float *end)
 {
-    return blend_load(_mm512_setzero_ps(), lanes(n), p, end);
+    return blend_load(_mm512_setzero_ps(), gs_mask_below(n), p, end);
 }
 
 /* The lanes of m stored to p. An all-lanes mask stores plainly: masked stores of full vectors
@@ -59,17 +59,17 @@ static inline void masked_store(float *p, __mmask16 m, __m512 v)
         _mm512_mask_storeu_ps(p, m, v);
 }
 
-static inline void store_n(float *p, __m512 v, long n) { masked_store(p, lanes(n), v); }
+static inline void store_n(float *p, __m512 v, long n) { masked_store(p, gs_mask_below(n), v); }
 
 /* n window indices into the workspace at output o, as uint8 or int32. */
 static inline void store_args(void *ws, size_t o, __m512i arg, long n, int wide)
 {
     if (wide)
-        masked_store((float *)((int32_t *)ws + o), lanes(n), _mm512_castsi512_ps(arg)); /* bits moved, not converted */
+        masked_store((float *)((int32_t *)ws + o), gs_mask_below(n), _mm512_castsi512_ps(arg)); /* bits moved, not converted */
     else if (n >= VL)
         _mm_storeu_si128((__m128i *)((uint8_t *)ws + o), _mm512_cvtepi32_epi8(arg));
     else
-        _mm_mask_storeu_epi8((uint8_t *)ws + o, lanes(n), _mm512_cvtepi32_epi8(arg));
+        _mm_mask_storeu_epi8((uint8_t *)ws + o, gs_mask_below(n), _mm512_cvtepi32_epi8(arg));
 }
 
 /* n indices at output o; `count` outputs in the workspace, so full loads never leave it. */
@@ -78,12 +78,12 @@ static inline __m512i load_args(const void *ws, size_t o, long n, int wide, size
     const bool full = n >= VL || o + VL <= count;
     if (wide) {
         const float *p = (const float *)ws + o; /* bits moved, not converted */
-        return full ? select_bits(lanes(n), _mm512_loadu_si512(p), _mm512_setzero_si512())
-                    : _mm512_castps_si512(_mm512_maskz_loadu_ps(lanes(n), p));
+        return full ? select_bits(gs_mask_below(n), _mm512_loadu_si512(p), _mm512_setzero_si512())
+                    : _mm512_castps_si512(_mm512_maskz_loadu_ps(gs_mask_below(n), p));
     }
     const uint8_t *p = (const uint8_t *)ws + o;
-    const __m512i v = _mm512_cvtepu8_epi32(full ? _mm_loadu_si128((const __m128i *)p) : _mm_maskz_loadu_epi8(lanes(n), p));
-    return select_bits(lanes(n), v, _mm512_setzero_si512());
+    const __m512i v = _mm512_cvtepu8_epi32(full ? _mm_loadu_si128((const __m128i *)p) : _mm_maskz_loadu_epi8(gs_mask_below(n), p));
+    return select_bits(gs_mask_below(n), v, _mm512_setzero_si512());
 }
 
 /* Where the 2n input floats of each of `rows` output rows sit in 32 concatenated lanes (lo, hi):
@@ -171,7 +171,7 @@ static inline __m512 column(const gs_pool_shape_t *s, const float *p, __mmask16 
 static inline void max_any(const gs_pool_shape_t *s, const float *win, long n, __m512i cols, const float *end,
                            __m512 *best, __m512i *arg)
 {
-    const __mmask16 m = lanes(n);
+    const __mmask16 m = gs_mask_below(n);
     *best = column(s, win, m, cols, end);
     *arg = _mm512_setzero_si512();
     for (long k = 1; k < s->kh * s->kw; k++)

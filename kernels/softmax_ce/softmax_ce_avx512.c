@@ -7,6 +7,7 @@
  * rows. Wider rows walk 16-class chunks. Also built against SIMDe for the tests. */
 #include <stdbool.h>
 
+#include "core/lanes_avx512.h"
 #include "core/simd_avx512.h"
 #include "core/transpose_avx512.h"
 #include "kernels/act/vmath_avx512.h"
@@ -16,7 +17,6 @@
 #define W 16
 #define NARROW_MAX W /* classes of a block row or a narrow row */
 
-static inline __mmask16 lanes(long rem) { return rem >= W ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1u); }
 static inline __m512 neg_inf(void) { return _mm512_set1_ps(-GS_VMATH_INF); }
 
 /* The first index holding the row maximum m within a chunk starting at `base`, or -1. */
@@ -30,7 +30,7 @@ static inline long first_max(__m512 v, float m, __mmask16 k, long base)
 
 static void ce_row_narrow(const float *x, long c, int32_t y, float inv_n, float *dx, gs_softmax_row_t *r)
 {
-    const __mmask16 k = lanes(c);
+    const __mmask16 k = gs_mask_below(c);
     const __m512 v = _mm512_mask_loadu_ps(neg_inf(), k, x);
     r->m = _mm512_reduce_max_ps(v);
     r->argmax = first_max(v, r->m, k, 0);
@@ -47,7 +47,7 @@ static void ce_row_narrow(const float *x, long c, int32_t y, float inv_n, float 
 /* MSE: L_row = sum (p - t)^2; dz = p (g - sum g p) with g = 2 (p - t) / (n c). */
 static void mse_row_narrow(const float *x, long c, int32_t y, float scale2, float *dx, gs_softmax_row_t *r)
 {
-    const __mmask16 k = lanes(c), ky = (__mmask16)(1u << y);
+    const __mmask16 k = gs_mask_below(c), ky = (__mmask16)(1u << y);
     const __m512 v = _mm512_mask_loadu_ps(neg_inf(), k, x);
     r->m = _mm512_reduce_max_ps(v);
     r->argmax = first_max(v, r->m, k, 0);
@@ -69,7 +69,7 @@ static float row_max(const float *x, long c)
 {
     __m512 mx = neg_inf();
     for (long j = 0; j < c; j += W)
-        mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(neg_inf(), lanes(c - j), x + j));
+        mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(neg_inf(), gs_mask_below(c - j), x + j));
     return _mm512_reduce_max_ps(mx);
 }
 
@@ -79,7 +79,7 @@ static float row_exp_sum(const float *x, long c, float m, float *e, long *argmax
     __m512 acc = _mm512_setzero_ps();
     *argmax = -1;
     for (long j = 0; j < c; j += W) {
-        const __mmask16 k = lanes(c - j);
+        const __mmask16 k = gs_mask_below(c - j);
         const __m512 v = _mm512_mask_loadu_ps(neg_inf(), k, x + j);
         if (*argmax < 0)
             *argmax = first_max(v, m, k, j);
@@ -100,7 +100,7 @@ static void ce_row_wide(const float *x, long c, int32_t y, float inv_n, float *d
         return;
     const __m512 f = _mm512_set1_ps(inv_n / r->s);
     for (long j = 0; j < c; j += W) {
-        const __mmask16 k = lanes(c - j);
+        const __mmask16 k = gs_mask_below(c - j);
         _mm512_mask_storeu_ps(dx + j, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, dx + j), f));
     }
     dx[y] -= inv_n;
@@ -120,7 +120,7 @@ static void mse_row_wide(const float *x, long c, int32_t y, float scale2, float 
     r->s = row_exp_sum(x, c, r->m, dx, &r->argmax);
     __m512 sq = _mm512_setzero_ps(), gp = _mm512_setzero_ps();
     for (long j = 0; j < c; j += W) { /* loss terms and sum g p; dx keeps p */
-        const __mmask16 k = lanes(c - j);
+        const __mmask16 k = gs_mask_below(c - j);
         const __m512 p = prob_chunk(x, dx, j, k, r->m, r->s);
         const __mmask16 ky = y >= j && y < j + W ? (__mmask16)(1u << (y - j)) : 0;
         const __m512 d = _mm512_mask_sub_ps(p, ky, p, _mm512_set1_ps(1.0f));
@@ -134,7 +134,7 @@ static void mse_row_wide(const float *x, long c, int32_t y, float scale2, float 
         return;
     const __m512 vgp = _mm512_set1_ps(_mm512_reduce_add_ps(gp));
     for (long j = 0; j < c; j += W) {
-        const __mmask16 k = lanes(c - j);
+        const __mmask16 k = gs_mask_below(c - j);
         const __mmask16 ky = y >= j && y < j + W ? (__mmask16)(1u << (y - j)) : 0;
         const __m512 p = _mm512_maskz_loadu_ps(k, dx + j);
         const __m512 g = _mm512_mul_ps(_mm512_mask_sub_ps(p, ky, p, _mm512_set1_ps(1.0f)), _mm512_set1_ps(scale2));
@@ -172,7 +172,7 @@ static void block_load(const float *x, long c, const int32_t *y, block_t *b)
     /* full loads where they stay inside the block (the lanes past a row's c classes read the next
      * row and are never used), masked ones at its end */
     for (int r = 0; r < W; r++)
-        b->col[r] = r * c + W <= W * c ? _mm512_loadu_ps(x + r * c) : _mm512_maskz_loadu_ps(lanes(c), x + r * c);
+        b->col[r] = r * c + W <= W * c ? _mm512_loadu_ps(x + r * c) : _mm512_maskz_loadu_ps(gs_mask_below(c), x + r * c);
     gs_transpose16x16(b->col);
     b->y = _mm512_loadu_si512(y);
     b->m = _mm512_set1_ps(-GS_VMATH_INF);
@@ -216,7 +216,7 @@ static void block_store(float *dx, long c, __m512 *g)
         if (r * c + W <= W * c)
             _mm512_storeu_ps(dx + r * c, g[r]);
         else
-            _mm512_mask_storeu_ps(dx + r * c, lanes(c), g[r]);
+            _mm512_mask_storeu_ps(dx + r * c, gs_mask_below(c), g[r]);
     }
 }
 
