@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "harness/bench_summary.h"
+#include "summary_text.h"
 #include "test_util.h"
 
 /* One report entry: shape, implementation, threads, family_index, GFLOP/s, aggregate or not. */
@@ -15,25 +16,6 @@ static void entry(FILE *f, const char *shape, const char *impl, int threads, int
             "{\"name\": \"x\", \"family_index\": %d, \"run_name\": \"gemm/%s/%s/threads:%d/real_time\", "
             "\"run_type\": \"%s\", \"aggregate_name\": \"%s\", \"repetitions\": 3, \"GFLOP/s\": %.1f},\n",
             family, shape, impl, threads, median ? "aggregate" : "iteration", median ? "median" : "", gflops);
-}
-
-/* The line of the table for (shape, threads), or NULL. */
-static const char *row(const char *text, const char *shape, int threads)
-{
-    for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-        char s[64];
-        int t;
-        if (sscanf(line, "%63s %d", s, &t) == 2 && strcmp(s, shape) == 0 && t == threads)
-            return line;
-    }
-    return NULL;
-}
-
-/* Whether the line at `line` contains `what` before its end. */
-static bool on_line(const char *line, const char *what)
-{
-    const char *hit = line ? strstr(line, what) : NULL, *end = line ? strchr(line, '\n') : NULL;
-    return hit && (!end || hit < end);
 }
 
 int main(void)
@@ -66,8 +48,8 @@ int main(void)
     unlink(path);
     gs_check(st == GS_OK && errors == 0, "summary printed (status %d, %d errors)", (int)st, errors);
     fputs(text, stdout);
-    const char *r1 = row(text, "m8n8k8ta0tb0", 1), *r2 = row(text, "m8n8k8ta0tb0", 2);
-    const char *r3 = row(text, "m16n16k16ta0tb0", 1);
+    const char *r1 = summary_row(text, "m8n8k8ta0tb0", 1), *r2 = summary_row(text, "m8n8k8ta0tb0", 2);
+    const char *r3 = summary_row(text, "m16n16k16ta0tb0", 1);
     gs_check(r1 && r2 && r3 && r1 < r2 && r2 < r3, "rows in family order: m8 1 thread, m8 2 threads, m16");
     const char *head = strstr(text, "shape ");
     gs_check(head && on_line(head, " avx512    onednn      blis  ours/peer"), "columns: ours, oneDNN, BLIS");

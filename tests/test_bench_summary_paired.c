@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "harness/bench_summary.h"
+#include "summary_text.h"
 #include "test_util.h"
 
 /* One paired entry: shape, library, threads, ratio and quartiles, aggregate or not, error or not. */
@@ -25,23 +26,6 @@ static void rate(FILE *f, const char *shape, const char *impl, int threads, int 
             "{\"name\": \"x\", \"family_index\": %d, \"run_name\": \"gemm/%s/%s/threads:%d/real_time\", "
             "\"run_type\": \"iteration\", \"GFLOP/s\": %.1f},\n",
             family, shape, impl, threads, gflops);
-}
-
-static const char *line_of(const char *text, const char *shape, int threads)
-{
-    for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-        char s[64];
-        int t;
-        if (sscanf(line, "%63s %d", s, &t) == 2 && strcmp(s, shape) == 0 && t == threads)
-            return line;
-    }
-    return NULL;
-}
-
-static bool on_line(const char *line, const char *what)
-{
-    const char *hit = line ? strstr(line, what) : NULL, *end = line ? strchr(line, '\n') : NULL;
-    return hit && (!end || hit < end);
 }
 
 /* Summarises the report written by `fill` into a string; *errors gets the error count. */
@@ -83,7 +67,7 @@ int main(void)
 {
     int errors = -1;
     char *text = summarise(mixed, &errors);
-    const char *r1 = line_of(text, "m8n8k8ta0tb0", 1), *r2 = line_of(text, "m16n16k16ta0tb0", 2);
+    const char *r1 = summary_row(text, "m8n8k8ta0tb0", 1), *r2 = summary_row(text, "m16n16k16ta0tb0", 2);
     gs_check(r1 && r2, "a row per shape and thread count");
     gs_check(on_line(r1, "0.80 (avx512 vs onednn)"), "m8: the rates' ratio stays, 40 over 50");
     gs_check(on_line(r1, "0.987 [0.977-1.007] onednn"), "m8: the median aggregate against oneDNN, the lower pair");
