@@ -479,8 +479,9 @@ const char *const gs_gemm_shapes_edge[] = {
     /* a partial last B panel read in place (AVX-512 masked loads), with bottom edges */
     "m50n57k40ta1tb0beta1", "m20n90k300ta0tb0ldpad1",
     /* B packed where both it and transposed A in place would straddle cache lines (one thread, or
-     * forked while k stays one pass): bulk, partial last panel and bottom edge */
-    "m75n95k100ta1tb0beta1", "m129n183k311ta1tb0beta1",
+     * forked while k stays one pass) and the panel's lines outgrow L1: bulk, partial last panel and
+     * bottom edge; read in place while they fit (shallow k) */
+    "m75n95k200ta1tb0beta1", "m129n183k311ta1tb0beta1", "m84n120k160ta1tb0beta1",
     /* narrow C, where AVX2 tiles 16 rows x n (n <= 10, or 12 with transposed A; equal tiles of at
      * most 6), AVX-512 32 rows x n (n <= 14, even widths; n = 15, 16 with transposed A as 8 + 8) or
      * 16 x 16, or for A B^T (ta0tb1, k >= 64) takes 4x4, 4x5 and 4x2 blocks of dot products: odd and

@@ -149,9 +149,23 @@ static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t
  * code, 2 threads, packing won where it keeps one k pass (m467n182k241 +6.5%, m129n183k311 +6%,
  * m269n223k296 +5.5%, m379n188k255 +3%) and lost beyond (m225n95k997 -15%, m500n100k800 -12%,
  * m66n519k846 -7%, m583n217k811 -4%), so forked GEMMs pack only there. 64 rows, not
- * 8 MR: AVX2's 6-row tiles lost 2-5% packed at m = 53, 54 (switched in one process). Forced with
+ * 8 MR: AVX2's 6-row tiles lost 2-5% packed at m = 53, 54 (switched in one process). Not while
+ * the panel's lines stay within 2/3 of L1 over the whole depth (straddling_b_panel_fits_l1: k <=
+ * 170 with AVX-512's 3 lines a row, 256 with AVX2's 2, on a 48 KiB L1): there the misaligned
+ * reads come from L1 and packing only costs its copy; switched in one process, AVX-512
+ * m84n120k64ta1tb0 +3-4% (2 threads +3%), m84n120k128 +4% (2 threads +17%), m150n100k160 +2%
+ * (+9%), m300n200k128 +1% (+3%), m250n70k150 0% (-3%); AVX2 m84n120k256 +1%, m84n120k128 with 2
+ * threads +9%; at m150n100k192 and k224 packing still won (1-3.5%). Forced with
  * GS_GEMM_DIRECT_B=-1|1. */
-static bool use_direct_b(bool transb, long m, long ldb, bool a_cols_in_place, long lda, const gs_ukernel_t *uk)
+/* Whether the lines a B panel read in place touches, rows off line alignment (NR floats straddling
+ * one line more than they fill), stay within 2/3 of L1 over a depth of k. */
+static bool straddling_b_panel_fits_l1(long k, const gs_ukernel_t *uk)
+{
+    const long lines_per_row = uk->nr * 4 / 64 + 1;
+    return 3 * lines_per_row * 64 * k <= 2 * (long)gs_topo()->l1d_bytes;
+}
+
+static bool use_direct_b(bool transb, long m, long k, long ldb, bool a_cols_in_place, long lda, const gs_ukernel_t *uk)
 {
     if (transb)
         return false;
@@ -162,7 +176,7 @@ static bool use_direct_b(bool transb, long m, long ldb, bool a_cols_in_place, lo
         return false;
     if (row_bytes % 2048 == 0)
         return m <= 8 * uk->mr;
-    if (a_cols_in_place && (4 * lda) % 32 && row_bytes % 64)
+    if (a_cols_in_place && (4 * lda) % 32 && row_bytes % 64 && !straddling_b_panel_fits_l1(k, uk))
         return m <= 64;
     return m <= 128 * uk->mr;
 }
@@ -491,7 +505,7 @@ static size_t plan(gemm_ctx_t *x)
      * pass (see use_direct_b); the blocking is only worked out for that case. */
     const bool a_cols_in_place =
         x->transa && x->direct_a && (x->nt == 1 || blocking(uk, x->k, 0).kc >= x->k);
-    x->direct_b = use_direct_b(x->transb, x->m, x->ldb, a_cols_in_place, x->lda, uk);
+    x->direct_b = use_direct_b(x->transb, x->m, x->k, x->ldb, a_cols_in_place, x->lda, uk);
     x->bk = blocking(uk, x->k, kc_floor(x->direct_b, x->ldb));
     thread_grid(x);
 
