@@ -361,10 +361,11 @@ static const gs_ukernel_t ukernel = {
 
 const gs_ukernel_t *gs_gemm_avx512_ukernel(void) { return &ukernel; }
 
-/* Whether a strip of C's last `rest` columns, run after the bulk on the threads its own FLOPs earn
- * (`strip`'s fork threshold, NULL for the default; `pieces` parts to split), gets as many as the
- * 8x32 loop nest would fork for all of C: else its one thread runs after the bulk's region while
- * the other cores wait. */
+/* Whether a strip of C's last `rest` columns would earn by its own FLOPs (`strip`'s fork
+ * threshold, NULL for the default; `pieces` parts to split) as many threads as the 8x32 loop nest
+ * forks for all of C. The dot-product strip runs after the bulk with just those threads (else its
+ * one thread runs while the other cores wait); a tall strip runs inside a forked bulk's region
+ * (gs_gemm_driver_strip), where this still tells whether it is worth splitting. */
 static bool strip_keeps_threads(const gs_ukernel_t *strip, long pieces, long m, long n, long k, long rest)
 {
     const long tiles = ((m + MR - 1) / MR) * ((n + NR - 1) / NR);
@@ -377,7 +378,8 @@ static bool strip_keeps_threads(const gs_ukernel_t *strip, long pieces, long m, 
  * is 32 + 16 + 2), unless the strip would run on fewer threads than the rest (strip_keeps_threads).
  * Against the padded tile, switched in one process
  * on the same code: 1 thread m300n84k400ta0tb1 +11%, m300n54k400ta1tb0 +9%, m200n50k300ta0tb0 +7%,
- * m200n49k300ta1tb0 +3%, m86n145k483ta1tb0 +2%; forked with a one-thread strip -4 to -9%. Past 16
+ * m200n49k300ta1tb0 +3%, m86n145k483ta1tb0 +2%; forked with a one-thread strip -4 to -9%, and
+ * still -1 to -3% (m200n50k300ta1tb0, m300n54k400) run in the bulk's region and split. Past 16
  * by 7 or more, -2 to -4%: the strip's tiles are slower per column than the half tile's. */
 static long strip_cols(long m, long n, long k)
 {
