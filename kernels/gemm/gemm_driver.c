@@ -127,6 +127,14 @@ static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t
     return n <= 8 * uk->nr || a_bytes <= gs_topo_l2_per_core(gs_topo()) / 4;
 }
 
+/* Whether the lines a B panel read in place touches, rows off line alignment (NR floats straddling
+ * one line more than they fill), stay within 2/3 of L1 over a depth of k. */
+static bool straddling_b_panel_fits_l1(long k, const gs_ukernel_t *uk)
+{
+    const long lines_per_row = uk->nr * 4 / 64 + 1;
+    return 3 * lines_per_row * 64 * k <= 2 * (long)gs_topo()->l1d_bytes;
+}
+
 /* Whether to read op(B) in place: only untransposed B (its rows are already NR-contiguous), for
  * rows of C few enough that a packed panel would be reused little, and not where rows a multiple
  * of 4 KiB apart land in one L1 set and a new page each (n = 1024 with AVX-512: 0.68-1.01x oneDNN
@@ -157,14 +165,6 @@ static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t
  * (+9%), m300n200k128 +1% (+3%), m250n70k150 0% (-3%); AVX2 m84n120k256 +1%, m84n120k128 with 2
  * threads +9%; at m150n100k192 and k224 packing still won (1-3.5%). Forced with
  * GS_GEMM_DIRECT_B=-1|1. */
-/* Whether the lines a B panel read in place touches, rows off line alignment (NR floats straddling
- * one line more than they fill), stay within 2/3 of L1 over a depth of k. */
-static bool straddling_b_panel_fits_l1(long k, const gs_ukernel_t *uk)
-{
-    const long lines_per_row = uk->nr * 4 / 64 + 1;
-    return 3 * lines_per_row * 64 * k <= 2 * (long)gs_topo()->l1d_bytes;
-}
-
 static bool use_direct_b(bool transb, long m, long k, long ldb, bool a_cols_in_place, long lda, const gs_ukernel_t *uk)
 {
     if (transb)
@@ -530,7 +530,6 @@ static gs_status_t reserve(size_t floats)
     return GS_OK;
 }
 
-/* Runs a planned GEMM in the workspace (reserved: it only grows, so this call cannot fail). */
 /* Lays a planned GEMM's packing buffers out from `base`. */
 static void place(gemm_ctx_t *x, float *base)
 {
@@ -538,6 +537,7 @@ static void place(gemm_ctx_t *x, float *base)
     x->apack = x->bpack + (x->shared_b ? x->b_floats : (size_t)x->nt * x->b_floats);
 }
 
+/* Runs a planned GEMM in the workspace (reserved: it only grows, so this call cannot fail). */
 static void run(gemm_ctx_t *x, size_t floats)
 {
     place(x, gs_scratch_get(&workspace, floats));
@@ -604,14 +604,18 @@ gs_status_t gs_gemm_driver_strip(const gs_ukernel_t *uk, const gs_ukernel_t *str
      * +9%; 1 thread the same. Only a strip without barriers (private B), as threads past its
      * own count skip it. */
     const size_t bulk_floats = plan(&bulk);
-    tail.min_threads = bulk.nt;
-    const size_t tail_floats = plan(&tail);
-    if (bulk.nt > 1 && !tail.shared_b) {
-        const gs_status_t st = reserve(bulk_floats + tail_floats);
-        if (st == GS_OK)
-            run_together(&bulk, &tail, gs_scratch_get(&workspace, bulk_floats + tail_floats), bulk_floats);
-        return st;
+    if (bulk.nt > 1) {
+        gemm_ctx_t split = tail;
+        split.min_threads = bulk.nt;
+        const size_t split_floats = plan(&split);
+        if (!split.shared_b) {
+            const gs_status_t st = reserve(bulk_floats + split_floats);
+            if (st == GS_OK)
+                run_together(&bulk, &split, gs_scratch_get(&workspace, bulk_floats + split_floats), bulk_floats);
+            return st;
+        }
     }
+    const size_t tail_floats = plan(&tail);
     const gs_status_t st = reserve(bulk_floats > tail_floats ? bulk_floats : tail_floats);
     if (st == GS_OK) {
         run(&bulk, bulk_floats);
