@@ -176,7 +176,8 @@ static void ukernel_8x32_column(long kc, const float *a, long rs_a, long cs_a, l
 /* Narrow C: 16 rows of one zmm each. 16 accumulators cover the FMA latency; per k step one load of
  * B and 16 broadcasts, so it runs at about the load ports' pace rather than the FMA pipes' --
  * still twice the useful work of an 8x32 tile on a 10-column C. Used for n = 15, 16 with
- * untransposed A; transposed A, read in place by the tall tiles below, goes to two 32 x 8 of them
+ * untransposed A where the dot products are not (shallow k: use_dot_nt, use_dot_nn); transposed
+ * A, read in place by the tall tiles below, goes to two 32 x 8 of them
  * (10 loads per 16 FMAs; switched in one process on the same code: m64n16k784ta1tb0 +33%,
  * m500n15k300ta1tb0 +28%, m300n16k100ta1tb1 +9%; with untransposed A, which they pack
  * transposed, -17 to -28%). */
@@ -268,7 +269,8 @@ static const gs_ukernel_t ukernel_narrow = {
  * 16x16 transpose per half tile on the way out, small next to kc steps. */
 #define TALL_MR 32
 #define TALL_MAX_NV 14 /* 2 NV accumulators + 2 A vectors + 1 broadcast within 32 zmm */
-_Static_assert(TALL_MAX_NV <= GS_GEMM_DOT_COLS_MAX, "narrow untransposed B goes to the dot products");
+_Static_assert(TALL_MAX_NV <= GS_GEMM_DOT_COLS_MAX && NARROW_NR <= GS_GEMM_DOT_COLS_MAX,
+               "narrow untransposed B goes to the dot products");
 
 /* Rows [r0, r0 + rows) of the tile from the 16-row half `acc` (NV columns): transposed, then
  * C = alpha * acc + beta * C on the nr valid columns of each row. */
@@ -428,6 +430,17 @@ static bool use_dot_nt(long m, long n, long k, long lda, long ldb)
     return rows_aligned && m <= 96 && k >= 512 && 2 * GS_GEMM_DOT_ROWS * 4.0 * (double)k <= 2 * l1 / 3;
 }
 
+/* Whether narrow C = A B, both untransposed, takes the dot-product blocks (B's columns copied)
+ * rather than tiles: n <= 14 once k fills a few 16-wide steps, where the 32 x n tiles would first
+ * transpose all of A; n = 15, 16 from k = 128, where the 16x16 tile's 16 broadcasts per 16 FMAs
+ * bound it at about 75% of the FMA peak (switched in one process: m500n16k300ta0tb0 +16%,
+ * m120n16k1176 +15%, m300n15k500 +16%, m200n16k128 +8%, 2 threads +5-11%; k = 96-100 lost 0-9%,
+ * k = 64 8%). */
+static bool use_dot_nn(long n, long k)
+{
+    return (n <= TALL_MAX_NV && k >= GS_GEMM_DOT_MIN_K) || (n <= NARROW_NR && k >= 2 * GS_GEMM_DOT_MIN_K);
+}
+
 gs_status_t gs_gemm_avx512(bool transa, bool transb, long m, long n, long k, float alpha, const float *a,
                            long lda, const float *b, long ldb, float beta, float *c, long ldc)
 {
@@ -438,7 +451,7 @@ gs_status_t gs_gemm_avx512(bool transa, bool transb, long m, long n, long k, flo
     /* Narrow C with both operands untransposed: the 32 x n tiles would transpose all of A first
      * (switched in one process: m300n10k500ta0tb0 +64%, m597n2k298 2.6x, m146n13k886 +39%,
      * m456n10k92 +34% with dot products). */
-    if (!transa && !transb && n <= TALL_MAX_NV && k >= GS_GEMM_DOT_MIN_K) {
+    if (!transa && !transb && use_dot_nn(n, k)) {
         gs_gemm_dot_avx512(false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return GS_OK;
     }

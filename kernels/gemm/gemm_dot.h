@@ -7,7 +7,7 @@
 
 #define GS_GEMM_DOT_ROWS 4      /* rows of C per block: threads split these */
 #define GS_GEMM_DOT_MIN_K 64    /* below, the reductions outweigh the few 16-wide steps they end */
-#define GS_GEMM_DOT_COLS_MAX 14 /* the widest untransposed B (its columns are copied) */
+#define GS_GEMM_DOT_COLS_MAX 16 /* the widest untransposed B (its columns are copied) */
 
 #ifdef GS_AVX512_EMULATED
 #define gs_gemm_dot_avx512 gs_gemm_dot_avx512_emu /* the SIMDe build exports this name */

@@ -11,6 +11,7 @@
 #include "core/lanes_avx512.h"
 #include "core/simd_avx512.h"
 #include "core/topo.h"
+#include "core/transpose_avx512.h"
 #include "kernels/gemm/gemm_dot.h"
 #include "kernels/gemm/gemm_driver.h"
 #include "kernels/gemm/gemm_pack.h"
@@ -176,6 +177,26 @@ static void dot_rows_blocked(long t0, long t1, long m, long n, long k, float alp
         dot_rows(t0, t1, j0, j0 + nb < n ? j0 + nb : n, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+/* Columns [0, n) of the first kk rows of B (row stride ldb) into rows of bt (stride ld, a multiple
+ * of 16 floats, bt line-aligned), 16 rows of B at a time through a register transpose; returns how
+ * many rows it copied (a multiple of 16), the caller copies the rest. Element by element, the copy
+ * had taken a fifth of m120n16k1176ta0tb0; transposed, switched in one process: m64n10k784ta0tb0
+ * +39%, m146n13k886 +19%, m300n10k500 +10%, m456n10k92 +4%. */
+static long copy_columns(const float *b, long ldb, long n, long kk, float *bt, long ld)
+{
+    const __mmask16 cols = gs_mask_below(n);
+    long p = 0;
+    for (; p + 16 <= kk; p += 16) {
+        __m512 r[16];
+        for (int i = 0; i < 16; i++)
+            r[i] = _mm512_maskz_loadu_ps(cols, b + (p + i) * ldb);
+        gs_transpose16x16(r);
+        for (long j = 0; j < n; j++)
+            _mm512_store_ps(bt + j * ld + p, r[j]);
+    }
+    return p;
+}
+
 /* k per copy of untransposed B's columns: 14 columns x 512 floats on the stack (28 KiB). */
 #define DOT_COLS_KC 512
 
@@ -190,7 +211,7 @@ static void dot_rows_b_cols(long t0, long t1, long m, long n, long k, float alph
     const long parts = (k + DOT_COLS_KC - 1) / DOT_COLS_KC, kc = (k + parts - 1) / parts;
     for (long p0 = 0; p0 < k; p0 += kc) {
         const long kk = kc < k - p0 ? kc : k - p0, ld = (kk + 15) / 16 * 16;
-        for (long p = 0; p < kk; p++)
+        for (long p = copy_columns(b + p0 * ldb, ldb, n, kk, bt, ld); p < kk; p++)
             for (long j = 0; j < n; j++)
                 bt[j * ld + p] = b[(p0 + p) * ldb + j];
         dot_rows_blocked(t0, t1, m, n, kk, alpha, a + p0, lda, bt, ld, p0 ? 1.0f : beta, c, ldc);
