@@ -496,11 +496,11 @@ const char *const gs_gemm_shapes_edge[] = {
     "m1030n10k128ta0tb1", "m22n9k100ta0tb1beta1", "m11n13k64ta0tb1alpha2beta0.5", "m6n5k75ta0tb1",
     /* dot products with untransposed A for narrow C or the last n % 32 <= 14 columns, B's columns
      * copied in k chunks of at most 512 (equal, each later one accumulating), or B^T's rows in place;
-     * k = 64 exactly, fewer than 4 rows, and a strip worth forking; n = 15, 16 from k = 128, the
-     * columns copied 16 rows at a time and the rest one by one */
+     * k = 64 exactly, fewer than 4 rows, a strip worth forking and one forked because the bulk
+     * is; n = 15, 16 from k = 128, the columns copied 16 rows at a time and the rest one by one */
     "m37n7k600ta0tb0beta1", "m3n14k1100ta0tb0alpha2beta0.5", "m61n3k64ta0tb0", "m67n45k130ta0tb0beta1",
     "m200n45k100ta0tb1beta1", "m600n37k700ta0tb0", "m37n16k130ta0tb0beta1", "m50n15k128ta0tb0",
-    "m21n16k1100ta0tb0alpha2beta0.5",
+    "m21n16k1100ta0tb0alpha2beta0.5", "m256n40k128ta0tb0beta1",
     /* A B^T with few rows over a deep k, also dot products where rows start 32 bytes apart: ragged
      * rows, columns (4 x 2 blocks for n = 130), k tails, and B too big for one pass (501 columns in
      * passes of 216 at k = 600 with a 1 MiB L2, the last one ending in a 4 x 5 block); rows off 32

@@ -363,11 +363,10 @@ static const gs_ukernel_t ukernel = {
 
 const gs_ukernel_t *gs_gemm_avx512_ukernel(void) { return &ukernel; }
 
-/* Whether a strip of C's last `rest` columns would earn by its own FLOPs (`strip`'s fork
- * threshold, NULL for the default; `pieces` parts to split) as many threads as the 8x32 loop nest
- * forks for all of C. The dot-product strip runs after the bulk with just those threads (else its
- * one thread runs while the other cores wait); a tall strip runs inside a forked bulk's region
- * (gs_gemm_driver_strip), where this still tells whether it is worth splitting. */
+/* Whether a strip of tall tiles over C's last `rest` columns would earn by its own FLOPs
+ * (`strip`'s fork threshold; `pieces` parts to split) as many threads as the 8x32 loop nest forks
+ * for all of C. A forked bulk runs its strip in its own region (gs_gemm_driver_strip) whatever
+ * this says; it tells whether a strip past a half tile is worth splitting (strip_cols). */
 static bool strip_keeps_threads(const gs_ukernel_t *strip, long pieces, long m, long n, long k, long rest)
 {
     const long tiles = ((m + MR - 1) / MR) * ((n + NR - 1) / NR);
@@ -392,19 +391,6 @@ static long strip_cols(long m, long n, long k)
         return 0;
     const gs_ukernel_t *tall = &ukernel_tall[(past_half - 1) / 2];
     return strip_keeps_threads(tall, (m + TALL_MR - 1) / TALL_MR, m, n, k, past_half) ? past_half : 0;
-}
-
-/* Whether the last `rest` (<= 14) columns of C = A op(B), A untransposed, go to dot products
- * (gs_gemm_dot_avx512) rather than a strip of tall tiles, which would first transpose all of A for
- * a few columns, or a padded 8x32 tile. Not where the GEMM forks but the strip alone would not
- * (strip_keeps_threads; m256n40k128ta0tb0 with 2 threads: -7% against the padded tile). Timed in one process against the tall strip (and,
- * forked, the padded tile), 30 random shapes with A untransposed and n % 32 <= 14: geometric mean
- * +12% with 1 and with 2 threads (m300n40k500ta0tb0 +17%, m800n38k800 +17% / +29%, m389n227k1149tb1
- * +6%; worst -3%, m582n622k628ta0tb1 with 2 threads). */
-static bool strip_by_dots(long m, long n, long k, long rest)
-{
-    const long blocks = (m + GS_GEMM_DOT_ROWS - 1) / GS_GEMM_DOT_ROWS;
-    return k >= GS_GEMM_DOT_MIN_K && strip_keeps_threads(NULL, blocks, m, n, k, rest);
 }
 
 /* Whether C = A B^T (A untransposed) takes the dot-product blocks rather than the loop nest.
@@ -445,25 +431,36 @@ gs_status_t gs_gemm_avx512(bool transa, bool transb, long m, long n, long k, flo
                            long lda, const float *b, long ldb, float beta, float *c, long ldc)
 {
     if (!transa && transb && use_dot_nt(m, n, k, lda, ldb)) {
-        gs_gemm_dot_avx512(true, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        gs_gemm_dot_avx512(true, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0);
         return GS_OK;
     }
     /* Narrow C with both operands untransposed: the 32 x n tiles would transpose all of A first
      * (switched in one process: m300n10k500ta0tb0 +64%, m597n2k298 2.6x, m146n13k886 +39%,
      * m456n10k92 +34% with dot products). */
     if (!transa && !transb && use_dot_nn(n, k)) {
-        gs_gemm_dot_avx512(false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        gs_gemm_dot_avx512(false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0);
         return GS_OK;
     }
     const gs_ukernel_t *uk = n <= TALL_MAX_NV ? &ukernel_tall[(n - 1) / 2]
                              : n <= NARROW_NR ? (transa ? &ukernel_tall[(NARROW_NR / 2 - 1) / 2] : &ukernel_narrow)
                                               : &ukernel;
     const long rest = uk == &ukernel ? strip_cols(m, n, k) : 0;
-    if (rest && !transa && strip_by_dots(m, n, k, rest)) {
-        const long j = n - rest;
+    if (rest && !transa && k >= GS_GEMM_DOT_MIN_K) {
+        /* The last `rest` columns with untransposed A as dot products, rather than a strip of tall
+         * tiles, which would first transpose all of A for a few columns, or a padded 8x32 tile:
+         * timed in one process, 30 random shapes with A untransposed and n % 32 <= 14, geometric
+         * mean +12% with 1 and with 2 threads (m300n40k500ta0tb0 +17%, m800n38k800 +17% / +29%,
+         * m389n227k1149tb1 +6%; worst -3%). They run after the bulk on at least as many threads as
+         * it forked for all of C: by their own FLOPs the few columns often earn one, and the other
+         * cores would wait (switched in one process, 2 threads: m500n100k300ta0tb0 +14%,
+         * m215n261k836 +12%, m256n40k128 +10%, m250n70k150ta0tb1 +8%, against the padded tile
+         * that had been the better choice than one thread). */
+        const long j = n - rest, tiles = ((m + MR - 1) / MR) * ((n + NR - 1) / NR);
+        const int nt = gs_gemm_threads(&ukernel, 2.0 * (double)m * (double)n * (double)k, tiles);
         const gs_status_t st = gs_gemm_driver(uk, transa, transb, m, j, k, alpha, a, lda, b, ldb, beta, c, ldc);
         if (st == GS_OK)
-            gs_gemm_dot_avx512(transb, m, rest, k, alpha, a, lda, transb ? b + j * ldb : b + j, ldb, beta, c + j, ldc);
+            gs_gemm_dot_avx512(transb, m, rest, k, alpha, a, lda, transb ? b + j * ldb : b + j, ldb, beta, c + j, ldc,
+                               nt);
         return st;
     }
     if (rest)

@@ -13,10 +13,11 @@
 #define gs_gemm_dot_avx512 gs_gemm_dot_avx512_emu /* the SIMDe build exports this name */
 #endif
 
-/* Threads split the 4-row blocks (as many as the FLOPs pay for). transb: B^T's rows read in place,
- * any n. Untransposed B: n <= GS_GEMM_DOT_COLS_MAX, copied into line-aligned rows in k chunks of
- * at most 512 on the stack. m, n, k > 0, arguments checked. */
+/* Threads split the 4-row blocks: as many as the FLOPs pay for, and at least min_threads (0: no
+ * floor) as far as there are blocks. transb: B^T's rows read in place, any n. Untransposed B: n <=
+ * GS_GEMM_DOT_COLS_MAX, copied into line-aligned rows in k chunks of at most 512 on the stack.
+ * m, n, k > 0, arguments checked. */
 void gs_gemm_dot_avx512(bool transb, long m, long n, long k, float alpha, const float *a, long lda, const float *b,
-                        long ldb, float beta, float *c, long ldc);
+                        long ldb, float beta, float *c, long ldc, int min_threads);
 
 #endif

@@ -219,10 +219,12 @@ static void dot_rows_b_cols(long t0, long t1, long m, long n, long k, float alph
 }
 
 void gs_gemm_dot_avx512(bool transb, long m, long n, long k, float alpha, const float *a, long lda, const float *b,
-                        long ldb, float beta, float *c, long ldc)
+                        long ldb, float beta, float *c, long ldc, int min_threads)
 {
     const long blocks = (m + DOT_B - 1) / DOT_B;
-    const int nt = gs_gemm_threads(NULL, 2.0 * (double)m * (double)n * (double)k, blocks);
+    int nt = gs_gemm_threads(NULL, 2.0 * (double)m * (double)n * (double)k, blocks);
+    if (nt < min_threads)
+        nt = min_threads < blocks ? min_threads : (int)blocks;
     if (nt == 1) { /* most calls: no OpenMP construct at all, it would cost a visible share */
         if (transb)
             dot_rows_blocked(0, blocks, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
