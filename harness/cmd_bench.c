@@ -84,7 +84,7 @@ static void usage(FILE *f)
             "  --quick              1024^3 and the batch-64 shapes only, min time " QUICK_MIN_TIME " s (CI smoke run)\n"
             "  --paired[=ROUNDS]    gemm: also each library alternated with our widest ISA in ~10 ms chunks,\n"
             "                       ROUNDS rounds (default " DEFAULT_PAIRED_ROUNDS "): the median ratio ours/library and its\n"
-            "                       quartiles, immune to the machine's drift (--benchmark_filter=vs- for only those)\n"
+            "                       quartiles, robust to the machine's drift (--benchmark_filter=vs- for only those)\n"
             "  --benchmark_*=VALUE  any Google Benchmark flag, e.g. --benchmark_filter=m64n128k784,\n"
             "                       --benchmark_repetitions=5, --benchmark_min_time=1 (default " DEFAULT_MIN_TIME "),\n"
             "                       --benchmark_out=FILE (replaces the default report path); repetitions run\n"
