@@ -363,15 +363,21 @@ static const gs_ukernel_t ukernel = {
 
 const gs_ukernel_t *gs_gemm_avx512_ukernel(void) { return &ukernel; }
 
+/* The threads the 8x32 loop nest forks for all of an m x n x k C. */
+static int whole_threads(long m, long n, long k)
+{
+    const long tiles = ((m + MR - 1) / MR) * ((n + NR - 1) / NR);
+    return gs_gemm_threads(&ukernel, 2.0 * (double)m * (double)n * (double)k, tiles);
+}
+
 /* Whether a strip of tall tiles over C's last `rest` columns would earn by its own FLOPs
  * (`strip`'s fork threshold; `pieces` parts to split) as many threads as the 8x32 loop nest forks
  * for all of C. A forked bulk runs its strip in its own region (gs_gemm_driver_strip) whatever
  * this says; it tells whether a strip past a half tile is worth splitting (strip_cols). */
+
 static bool strip_keeps_threads(const gs_ukernel_t *strip, long pieces, long m, long n, long k, long rest)
 {
-    const long tiles = ((m + MR - 1) / MR) * ((n + NR - 1) / NR);
-    const int whole = gs_gemm_threads(&ukernel, 2.0 * (double)m * (double)n * (double)k, tiles);
-    return gs_gemm_threads(strip, 2.0 * (double)m * (double)rest * (double)k, pieces) >= whole;
+    return gs_gemm_threads(strip, 2.0 * (double)m * (double)rest * (double)k, pieces) >= whole_threads(m, n, k);
 }
 
 /* How many of C's last columns go to a strip of narrow tiles or dot products rather than a mostly
@@ -455,8 +461,8 @@ gs_status_t gs_gemm_avx512(bool transa, bool transb, long m, long n, long k, flo
          * cores would wait (switched in one process, 2 threads: m500n100k300ta0tb0 +14%,
          * m215n261k836 +12%, m256n40k128 +10%, m250n70k150ta0tb1 +8%, against the padded tile
          * that had been the better choice than one thread). */
-        const long j = n - rest, tiles = ((m + MR - 1) / MR) * ((n + NR - 1) / NR);
-        const int nt = gs_gemm_threads(&ukernel, 2.0 * (double)m * (double)n * (double)k, tiles);
+        const long j = n - rest;
+        const int nt = whole_threads(m, n, k);
         const gs_status_t st = gs_gemm_driver(uk, transa, transb, m, j, k, alpha, a, lda, b, ldb, beta, c, ldc);
         if (st == GS_OK)
             gs_gemm_dot_avx512(transb, m, rest, k, alpha, a, lda, transb ? b + j * ldb : b + j, ldb, beta, c + j, ldc,

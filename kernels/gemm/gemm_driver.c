@@ -521,11 +521,12 @@ static size_t plan(gemm_ctx_t *x)
     return (x->shared_b ? x->b_floats : (size_t)x->nt * x->b_floats) + (size_t)x->nt * x->a_floats;
 }
 
-/* The workspace for `floats`, or GS_ENOMEM naming it: the only way a planned GEMM can fail, checked
- * before any of C is written. */
-static gs_status_t reserve(size_t floats)
+/* The workspace for `floats` into *ws, or GS_ENOMEM naming it: the only way a planned GEMM can
+ * fail, checked before any of C is written. */
+static gs_status_t reserve(size_t floats, float **ws)
 {
-    if (!gs_scratch_get(&workspace, floats))
+    *ws = gs_scratch_get(&workspace, floats);
+    if (!*ws)
         return gs_error(GS_ENOMEM, "gemm: cannot allocate %zu floats of packing workspace", floats);
     return GS_OK;
 }
@@ -537,10 +538,10 @@ static void place(gemm_ctx_t *x, float *base)
     x->apack = x->bpack + (x->shared_b ? x->b_floats : (size_t)x->nt * x->b_floats);
 }
 
-/* Runs a planned GEMM in the workspace (reserved: it only grows, so this call cannot fail). */
-static void run(gemm_ctx_t *x, size_t floats)
+/* Runs a planned GEMM with its packing buffers from `ws`. */
+static void run(gemm_ctx_t *x, float *ws)
 {
-    place(x, gs_scratch_get(&workspace, floats));
+    place(x, ws);
     if (x->nt == 1) {
         run_thread(x, 0);
         return;
@@ -555,10 +556,10 @@ gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, lon
 {
     gemm_ctx_t x = {.uk = uk, .transa = transa, .transb = transb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,
                     .ldc = ldc, .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c};
-    const size_t floats = plan(&x);
-    const gs_status_t st = reserve(floats);
+    float *ws;
+    const gs_status_t st = reserve(plan(&x), &ws);
     if (st == GS_OK)
-        run(&x, floats);
+        run(&x, ws);
     return st;
 }
 
@@ -609,17 +610,19 @@ gs_status_t gs_gemm_driver_strip(const gs_ukernel_t *uk, const gs_ukernel_t *str
         split.min_threads = bulk.nt;
         const size_t split_floats = plan(&split);
         if (!split.shared_b) {
-            const gs_status_t st = reserve(bulk_floats + split_floats);
+            float *ws;
+            const gs_status_t st = reserve(bulk_floats + split_floats, &ws);
             if (st == GS_OK)
-                run_together(&bulk, &split, gs_scratch_get(&workspace, bulk_floats + split_floats), bulk_floats);
+                run_together(&bulk, &split, ws, bulk_floats);
             return st;
         }
     }
     const size_t tail_floats = plan(&tail);
-    const gs_status_t st = reserve(bulk_floats > tail_floats ? bulk_floats : tail_floats);
+    float *ws; /* one after the other: the larger of the two */
+    const gs_status_t st = reserve(bulk_floats > tail_floats ? bulk_floats : tail_floats, &ws);
     if (st == GS_OK) {
-        run(&bulk, bulk_floats);
-        run(&tail, tail_floats);
+        run(&bulk, ws);
+        run(&tail, ws);
     }
     return st;
 }
