@@ -12,11 +12,18 @@
 #define MR 6
 #define NR 16
 
-/* C tile (MR x NR) = alpha * acc + beta * C, one row of two vectors at a time. */
-static inline void store_row(float *c, __m256 lo, __m256 hi, __m256 valpha, __m256 vbeta, float beta)
+/* alpha * v, or v itself for the usual alpha = 1 (a multiply per accumulator saved: see
+ * gemm_avx512.c). */
+static inline __m256 scaled(__m256 v, float alpha)
 {
-    lo = _mm256_mul_ps(lo, valpha);
-    hi = _mm256_mul_ps(hi, valpha);
+    return alpha == 1.0f ? v : _mm256_mul_ps(v, _mm256_set1_ps(alpha));
+}
+
+/* C tile (MR x NR) = alpha * acc + beta * C, one row of two vectors at a time. */
+static inline void store_row(float *c, __m256 lo, __m256 hi, float alpha, __m256 vbeta, float beta)
+{
+    lo = scaled(lo, alpha);
+    hi = scaled(hi, alpha);
     if (beta != 0.0f) {
         lo = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(c), lo);
         hi = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(c + 8), hi);
@@ -75,28 +82,28 @@ GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_
         b += rs_b;
     }
 
-    const __m256 valpha = _mm256_set1_ps(alpha), vbeta = _mm256_set1_ps(beta);
+    const __m256 vbeta = _mm256_set1_ps(beta);
     if (mr == MR && nr == NR) {
         /* From the named registers: through the array below GCC spills the accumulators first. */
-        store_row(c + 0 * rs_c, c00, c01, valpha, vbeta, beta);
-        store_row(c + 1 * rs_c, c10, c11, valpha, vbeta, beta);
-        store_row(c + 2 * rs_c, c20, c21, valpha, vbeta, beta);
-        store_row(c + 3 * rs_c, c30, c31, valpha, vbeta, beta);
-        store_row(c + 4 * rs_c, c40, c41, valpha, vbeta, beta);
-        store_row(c + 5 * rs_c, c50, c51, valpha, vbeta, beta);
+        store_row(c + 0 * rs_c, c00, c01, alpha, vbeta, beta);
+        store_row(c + 1 * rs_c, c10, c11, alpha, vbeta, beta);
+        store_row(c + 2 * rs_c, c20, c21, alpha, vbeta, beta);
+        store_row(c + 3 * rs_c, c30, c31, alpha, vbeta, beta);
+        store_row(c + 4 * rs_c, c40, c41, alpha, vbeta, beta);
+        store_row(c + 5 * rs_c, c50, c51, alpha, vbeta, beta);
         return;
     }
     const __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     if (nr == NR) { /* a bottom edge: whole rows */
         for (int i = 0; i < mr; i++)
-            store_row(c + i * rs_c, acc[i][0], acc[i][1], valpha, vbeta, beta);
+            store_row(c + i * rs_c, acc[i][0], acc[i][1], alpha, vbeta, beta);
         return;
     }
     /* Narrower: the same accumulators, scaled into a buffer, then only the valid corner to C. */
     float t[MR * NR] __attribute__((aligned(32)));
     for (int i = 0; i < MR; i++) {
-        _mm256_store_ps(t + i * NR, _mm256_mul_ps(acc[i][0], valpha));
-        _mm256_store_ps(t + i * NR + 8, _mm256_mul_ps(acc[i][1], valpha));
+        _mm256_store_ps(t + i * NR, scaled(acc[i][0], alpha));
+        _mm256_store_ps(t + i * NR + 8, scaled(acc[i][1], alpha));
     }
     gs_gemm_store_edge(t, NR, c, rs_c, beta, mr, nr);
 }
@@ -188,9 +195,9 @@ GS_PACK_INLINE void tall_store_half(const int NV, const __m256 *acc, float *c, l
         r[j] = j < NV ? acc[j] : _mm256_setzero_ps();
     gs_transpose8x8(r);
     const __m256i mask = gs_lanes_below(nr);
-    const __m256 valpha = _mm256_set1_ps(alpha), vbeta = _mm256_set1_ps(beta);
+    const __m256 vbeta = _mm256_set1_ps(beta);
     for (int i = 0; i < rows; i++) {
-        __m256 v = _mm256_mul_ps(r[i], valpha);
+        __m256 v = scaled(r[i], alpha);
         if (beta != 0.0f)
             v = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(c + i * rs_c, mask), v);
         _mm256_maskstore_ps(c + i * rs_c, mask, v);
