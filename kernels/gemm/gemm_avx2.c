@@ -125,7 +125,7 @@ GS_PACK_INLINE void ukernel_6x16_body(long kc, const float *restrict a, long rs_
             TILES(rs_a, cs_a, b, rs_b, false, NULL, rows, false);     \
     } while (0)
 
-static void run_6x16(long kc, const float *a, long rs_a, long cs_a, long a_step, long count, const float *b, long rs_b,
+GS_PACK_INLINE void run_6x16(long kc, const float *a, long rs_a, long cs_a, long a_step, long count, const float *b, long rs_b,
                      float *b_copy, float *c, long rs_c, float alpha, float beta, int mr, int nr)
 {
     if (b_copy)
