@@ -26,6 +26,7 @@ typedef struct {
     gs_gemm_fn *fn;
     gs_isa_t peak_isa; /* whose FMA peak pct_peak divides by */
     int peer;          /* gs_peer_id_t whose own thread count must be set, or -1 (OpenMP) */
+    bool ours;
 } gemm_impl_t;
 
 struct gs_gemm_case {
@@ -79,23 +80,38 @@ static int impl_list(int only_isa, gemm_impl_t *out)
         bool wanted = only_isa < 0 ? isa != GS_ISA_SCALAR : isa == only_isa;
         gs_gemm_fn *fn = gs_gemm_for_isa((gs_isa_t)isa);
         if (wanted && fn)
-            out[n++] = (gemm_impl_t){gs_isa_name((gs_isa_t)isa), fn, (gs_isa_t)isa, -1};
+            out[n++] = (gemm_impl_t){gs_isa_name((gs_isa_t)isa), fn, (gs_isa_t)isa, -1, true};
     }
     const gs_isa_t best = gs_isa_best();
-    out[n++] = (gemm_impl_t){"onednn", gs_gemm_onednn, best, -1};
+    out[n++] = (gemm_impl_t){"onednn", gs_gemm_onednn, best, -1, false};
     for (int id = 0; id < GS_PEER_COUNT; id++) {
         const gs_peer_t *p = gs_peer_get((gs_peer_id_t)id);
         if (p->loaded)
-            out[n++] = (gemm_impl_t){p->name, p->gemm, best, id};
+            out[n++] = (gemm_impl_t){p->name, p->gemm, best, id, false};
     }
     return n;
 }
 
-/* How many of impl_list's entries are ours (they come first). */
+/* The caller's implementations instead of impl_list's, ours first (GS_EINVAL otherwise). */
+static gs_status_t given_impls(const gs_bench_gemm_impl_t *given, int n, gemm_impl_t *out)
+{
+    if (n < 1 || n > MAX_IMPLS)
+        return gs_error(GS_EINVAL, "bench gemm: %d implementations (1 to %d)", n, MAX_IMPLS);
+    for (int i = 0; i < n; i++) {
+        if (!given[i].name || !given[i].fn)
+            return gs_error(GS_EINVAL, "bench gemm: implementation %d has no name or function", i);
+        if (given[i].ours && i > 0 && !given[i - 1].ours)
+            return gs_error(GS_EINVAL, "bench gemm: '%s' is ours but comes after a library", given[i].name);
+        out[i] = (gemm_impl_t){given[i].name, given[i].fn, gs_isa_best(), -1, given[i].ours};
+    }
+    return GS_OK;
+}
+
+/* How many of the implementations are ours (they come first). */
 static int ours_count(const gemm_impl_t *impls, int n)
 {
     int ours = 0;
-    while (ours < n && impls[ours].peer < 0 && impls[ours].fn != gs_gemm_onednn)
+    while (ours < n && impls[ours].ours)
         ours++;
     return ours;
 }
@@ -357,7 +373,12 @@ gs_status_t gs_bench_gemm_register(gs_bench_gemm_t *set, const gs_bench_gemm_opt
         return gs_error(GS_EINVAL, "bench gemm: %d paired rounds", opts->paired_rounds);
     gemm_shape_t shapes[MAX_SHAPES];
     gemm_impl_t impls[MAX_IMPLS];
-    const int ns = shape_list(opts->quick, shapes), ni = impl_list(opts->isa, impls);
+    const int ns = shape_list(opts->quick, shapes), ni = opts->impls ? opts->nimpls : impl_list(opts->isa, impls);
+    if (opts->impls) {
+        const gs_status_t st = given_impls(opts->impls, opts->nimpls, impls);
+        if (st != GS_OK)
+            return st;
+    }
     const int ours = ours_count(impls, ni), npairs = opts->paired_rounds && ours > 0 ? ni - ours : 0;
     const int *threads = opts->thread_counts, nthreads = opts->nthread_counts;
     const int per_row = ni + npairs;

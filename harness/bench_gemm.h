@@ -5,7 +5,15 @@
 #include <stdbool.h>
 
 #include "core/peak.h"
+#include "kernels/gemm/gemm.h"
 #include "core/status.h"
+
+/* An implementation to benchmark in place of the default list (tests inject broken ones). */
+typedef struct {
+    const char *name;
+    gs_gemm_fn *fn;
+    bool ours; /* ours come first; the last of ours pairs with each library */
+} gs_bench_gemm_impl_t;
 
 typedef struct {
     const gs_peak_t *peak; /* measured peaks, the denominator of pct_peak; must outlive the run */
@@ -15,6 +23,8 @@ typedef struct {
     int isa;               /* -1: our kernel for every vector ISA the CPU has; else only this ISA */
     bool quick;            /* only 1024^3 and the batch-64 MLP shapes (CI smoke runs) */
     int paired_rounds;     /* > 0: also each library alternated with our widest ISA, this many rounds */
+    const gs_bench_gemm_impl_t *impls; /* NULL: ours per ISA (see isa), oneDNN and the loaded peers; */
+    int nimpls;                        /* else these nimpls, held to the widest ISA's peak; must outlive the run */
 } gs_bench_gemm_opts_t;
 
 /* Separates ours from the library in a paired benchmark's name: "gemm/<problem>/avx512-vs-onednn/...". */
