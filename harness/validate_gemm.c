@@ -473,9 +473,10 @@ const char *const gs_gemm_shapes_edge[] = {
     "m10n40k30ta0tb0beta1", "m18n100k70ta1tb0", "m25n40k30ta1tb0beta1", "m33n24k50ta0tb0", "m41n72k20ta1tb0",
     /* a few columns past the tile width in a strip of tall tiles (n % 16 <= 6, n % 32 <= 14), also
      * forked, the strip then in the bulk's region (on fewer threads than the bulk where it has
-     * fewer tiles) */
+     * fewer tiles), or after it where the forked strip would share B^T between barriers (a strip's
+     * B^T beyond half of a 1 MiB L2: AVX-512's 14 columns over k = 10000, AVX2's 6 over 22000) */
     "m600n37k70ta1tb0beta1", "m300n70k90ta1tb1ldpad2", "m45n36k50ta0tb0alpha2beta0.5",
-    "m250n70k150ta1tb0beta1", "m30n1000k300ta1tb0",
+    "m250n70k150ta1tb0beta1", "m30n1000k300ta1tb0", "m100n46k10000ta1tb1", "m100n22k22000ta1tb1",
     /* ... and 1-6 columns past a half tile (n % 32 = 17-22), tall tiles or dot products */
     "m70n50k90ta1tb0beta1", "m45n53k200ta0tb0alpha2beta0.5", "m33n86k70ta0tb1", "m300n52k40ta0tb0",
     /* a partial last B panel read in place (AVX-512 masked loads), with bottom edges */
