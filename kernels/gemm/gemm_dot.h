@@ -20,4 +20,9 @@
 void gs_gemm_dot_avx512(bool transb, long m, long n, long k, float alpha, const float *a, long lda, const float *b,
                         long ldb, float beta, float *c, long ldc, int min_threads);
 
+/* AVX2, B^T only (its rows read in place), 4 x 3 blocks; threads split the 4-row blocks as the
+ * FLOPs pay for. m, n, k > 0, arguments checked. */
+void gs_gemm_dot_avx2(long m, long n, long k, float alpha, const float *a, long lda, const float *b, long ldb,
+                      float beta, float *c, long ldc);
+
 #endif
