@@ -269,18 +269,19 @@ static const gs_ukernel_t ukernel = {
 const gs_ukernel_t *gs_gemm_avx2_ukernel(void) { return &ukernel; }
 
 /* Whether C = A B^T (A untransposed) takes the dot products of gemm_dot_avx2.c rather than tiles:
- * narrow C (n <= 13: the output layer's forward pass, against the 16 x n tiles' broadcasts) once k
+ * narrow C (n <= 12: the output layer's forward pass, against the 16 x n tiles' broadcasts) once k
  * fills ten 8-wide steps, and few rows over a deep k (a batch-64 first layer, where B^T's packing
  * would be read by few tiles) while a block's four rows of A stay within 2/3 of L1. Side by side
  * against oneDNN, 1 thread, GFLOP/s tiles -> dot products: m64n10k128 79 -> 98, m256n10k128 88
- * -> 105, m64n10k80 81 -> 87 (k = 64 82 -> 77), m64n13k128 97 -> 103, m64n128k784 125 -> 131,
+ * -> 105, m64n10k80 81 -> 87 (k = 64 82 -> 77), m159n10k864 84 -> 120, m64n128k784 125 -> 131,
  * m32n128k784 120 -> 136, m64n784k784 128 -> 137, m64n128k512 128 -> 130, m64n128k2048 127 ->
- * 131, m64n300k530 119 -> 124, k = 785 (rows off alignment) 125 -> 128; lost at m64n16k784 (133
- * -> 126: 14-16 columns fill the 6x16 tile), m64n128k256 (132 -> 128), m128n128k512 (130 ->
- * 129), m90n300k530 (124 -> 121). */
+ * 131, m64n300k530 119 -> 124, k = 785 (rows off alignment) 125 -> 128; 16 random shapes of the
+ * second kind +1 to +40% but m87n32k1594 -3.5%, 12 of the first +4 to +58% but m661n13k315 -8%
+ * (n = 13 as 3 + 3 + 3 + 2 + 2). Lost at m64n16k784 (133 -> 126: 14-16 columns fill the 6x16
+ * tile), m64n128k256 (132 -> 128), m128n128k512 (130 -> 129), m90n300k530 (124 -> 121). */
 static bool use_dot_nt(long m, long n, long k)
 {
-    if (n <= 13)
+    if (n <= 12)
         return k >= 80;
     return n > NR && m <= 96 && k >= 512 && 4 * 4.0 * (double)k <= 2.0 * (double)gs_topo()->l1d_bytes / 3;
 }
