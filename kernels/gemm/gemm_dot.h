@@ -1,5 +1,5 @@
 /* C = alpha A op(B) + beta C as dot products of A's rows with op(B)'s columns, for untransposed A
- * (gemm_dot_avx512.c). */
+ * (gemm_dot_avx512.c, gemm_dot_avx2.c). */
 #ifndef GS_GEMM_DOT_H
 #define GS_GEMM_DOT_H
 
@@ -20,8 +20,8 @@
 void gs_gemm_dot_avx512(bool transb, long m, long n, long k, float alpha, const float *a, long lda, const float *b,
                         long ldb, float beta, float *c, long ldc, int min_threads);
 
-/* AVX2, B^T only (its rows read in place), 4 x 3 blocks; threads split the 4-row blocks as the
- * FLOPs pay for. m, n, k > 0, arguments checked. */
+/* AVX2, B^T only (its rows read in place), 4 x 3 and 4 x 2 blocks; threads split the 4-row blocks
+ * as the FLOPs pay for. m, n, k > 0, arguments checked. */
 void gs_gemm_dot_avx2(long m, long n, long k, float alpha, const float *a, long lda, const float *b, long ldb,
                       float beta, float *c, long ldc);
 

@@ -1,7 +1,8 @@
-/* AVX2 GEMM C = A B^T as dot products (both operands untransposed along k, read in place): a 4x3
+/* AVX2 GEMM C = A B^T as dot products (both operands' rows run along k, read in place): a 4x3
  * block of C is 12 dot products, 12 ymm accumulators along k fed by 7 loads per 12 FMAs, then one
- * horizontal-add tree for the 12 sums; a 4x2 block for the row's last columns. For few rows over a deep k (a batch-64 first layer), where the 6x16 tiles would
- * first transpose all of B^T into panels that only a few tiles then read. gemm_avx2.c decides. */
+ * horizontal-add tree for the 12 sums; 4x2 blocks end a row. For narrow C (the output layer's
+ * forward pass) and few rows over a deep k (a batch-64 first layer), where the tiles would first
+ * transpose all of B^T into panels that few tiles then read. gemm_avx2.c decides. */
 #include <omp.h>
 
 #include "core/lanes_avx2.h"
@@ -124,8 +125,8 @@ void gs_gemm_dot_avx2(long m, long n, long k, float alpha, const float *a, long 
                       float beta, float *c, long ldc)
 {
     const long blocks = (m + DOT_R - 1) / DOT_R;
-    /* Forks where the AVX2 tiles do (their fork threshold): m256n10k128 with 2 threads 105 -> 190
-     * GFLOP/s against one thread at the driver's default. */
+    /* Forks where the AVX2 tiles do (their fork threshold): m256n10k128 with 2 threads 143 GFLOP/s,
+     * against 101 on one thread at the driver's default (GS_GEMM_FLOPS_PER_THREAD=1000000). */
     const int nt = gs_gemm_threads(gs_gemm_avx2_ukernel(), 2.0 * (double)m * (double)n * (double)k, blocks);
     if (nt == 1) { /* no OpenMP construct at all: it would cost a visible share of a small call */
         dot_rows_blocked(0, blocks, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
