@@ -58,10 +58,8 @@ GS_PACK_INLINE void dot_block(const int NQ, long k, const float *a, long lda, co
                               long ldc, float alpha, float beta, int rows, int cols)
 {
     const float *ar[DOT_R], *br[DOT_Q];
-    for (int r = 0; r < DOT_R; r++)
-        ar[r] = a + (r < rows ? r : rows - 1) * lda;
-    for (int q = 0; q < DOT_Q; q++)
-        br[q] = b + (q < cols ? q : cols - 1) * ldb;
+    gs_gemm_dot_rows(a, lda, rows, DOT_R, ar);
+    gs_gemm_dot_rows(b, ldb, cols, DOT_Q, br);
     __m256 s[DOT_R][DOT_Q];
     for (int r = 0; r < DOT_R; r++)
         for (int q = 0; q < DOT_Q; q++)
@@ -104,19 +102,10 @@ static void dot_rows(long t0, long t1, long j0, long j1, long m, long k, float a
     }
 }
 
-/* Columns of C per pass: each 4-row block of A streams all of B^T's rows in the pass, so they must
- * stay in (half of) this core's L2; a multiple of DOT_Q, so only the last pass has a ragged end. */
-static long dot_col_block(long n, long k)
-{
-    const long bytes = (long)(gs_topo_l2_per_core(gs_topo()) / 2);
-    const long cols = bytes / (4 * k) / DOT_Q * DOT_Q;
-    return cols < DOT_Q ? DOT_Q : cols < n ? cols : n;
-}
-
 static void dot_rows_blocked(long t0, long t1, long m, long n, long k, float alpha, const float *a, long lda,
                              const float *b, long ldb, float beta, float *c, long ldc)
 {
-    const long nb = dot_col_block(n, k);
+    const long nb = gs_gemm_dot_col_block(n, k, DOT_Q);
     for (long j0 = 0; j0 < n; j0 += nb)
         dot_rows(t0, t1, j0, j0 + nb < n ? j0 + nb : n, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

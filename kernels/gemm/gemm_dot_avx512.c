@@ -81,10 +81,8 @@ GS_PACK_INLINE void dot_block(const int NB, long k, const float *a, long lda, co
                               long ldc, float alpha, float beta, int rows, int cols)
 {
     const float *ar[DOT_B], *br[DOT_NB_MAX];
-    for (int r = 0; r < DOT_B; r++)
-        ar[r] = a + (r < rows ? r : rows - 1) * lda;
-    for (int q = 0; q < DOT_NB_MAX; q++)
-        br[q] = b + (q < cols ? q : cols - 1) * ldb;
+    gs_gemm_dot_rows(a, lda, rows, DOT_B, ar);
+    gs_gemm_dot_rows(b, ldb, cols, DOT_NB_MAX, br);
     __m512 s[DOT_B][DOT_NB_MAX];
 #pragma GCC unroll 4
     for (int r = 0; r < DOT_B; r++)
@@ -159,20 +157,11 @@ static void dot_rows(long t0, long t1, long j0, long j1, long m, long k, float a
     }
 }
 
-/* Columns of C per pass: each 4-row block of A streams all of B's rows in the pass, so they must
- * stay in (half of) this core's L2; a multiple of DOT_B, so only the last pass has a ragged end. */
-static long dot_col_block(long n, long k)
-{
-    const long bytes = (long)(gs_topo_l2_per_core(gs_topo()) / 2);
-    const long cols = bytes / (4 * k) / DOT_B * DOT_B;
-    return cols < DOT_B ? DOT_B : cols < n ? cols : n;
-}
-
 /* One thread's row blocks [t0, t1), a pass over each column block in turn. */
 static void dot_rows_blocked(long t0, long t1, long m, long n, long k, float alpha, const float *a, long lda,
                              const float *b, long ldb, float beta, float *c, long ldc)
 {
-    const long nb = dot_col_block(n, k);
+    const long nb = gs_gemm_dot_col_block(n, k, DOT_B);
     for (long j0 = 0; j0 < n; j0 += nb)
         dot_rows(t0, t1, j0, j0 + nb < n ? j0 + nb : n, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
