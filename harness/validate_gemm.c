@@ -522,6 +522,9 @@ const char *const gs_gemm_shapes_edge[] = {
     /* past the cache blocks: k > KC, m > MC, n > NC */
     "m16n48k2100ta0tb0", "m33n65k1100ta1tb0beta1", "m700n64k64ta0tb0", "m1500n40k64ta0tb1",
     "m9n8200k20ta0tb0",
+    /* row-major A packed (n > 128 and A beyond a quarter of a 2 MiB L2): AVX2's 6-row panels by
+     * register transposes, k a multiple of 8 (the panel's last step stored alone) or not, an edge row */
+    "m600n176k256ta0tb0", "m601n160k250ta0tb0beta1",
 };
 const size_t gs_gemm_shapes_edge_count = sizeof gs_gemm_shapes_edge / sizeof gs_gemm_shapes_edge[0];
 

@@ -58,23 +58,39 @@ GS_PACK_INLINE void gs_gemm_pack_a_tpl(const int MR, long mc, long kc, const flo
             for (; p < kc; p++)
                 for (int i = 0; i < MR; i++)
                     dst[p * MR + i] = i < valid ? src[i * lda + p] : 0.0f;
-        } else if (valid == MR && !transa) {
-            /* Row-major A into AVX2's 6-row panels: element by element. */
+        } else if (valid == MR && !transa && MR < 8) {
+            /* Row-major A into AVX2's 6-row panels: 8x8 register transposes of the MR rows (the
+             * other two as zeros), each k step's MR values stored with the two after them, which
+             * the next step's store overwrites; the panel's last step stores only its MR. Against
+             * element by element, switched in one process: 2 threads (each packs all of A)
+             * 1024^3 +1.7%, 2048^3 +0.3%; 1 thread within 0.3%. */
             const float *src = a + ip * lda;
-            for (long p = 0; p < kc; p++) {
+            long p = 0;
+            for (; p + 8 <= kc; p += 8) {
                 if (fetch_next && p % 16 == 0)
                     gs_prefetch_rows(src + MR * lda + p, lda, MR);
+                __m256 r[8];
+                for (int i = 0; i < 8; i++)
+                    r[i] = i < MR ? _mm256_loadu_ps(src + i * lda + p) : _mm256_setzero_ps();
+                gs_transpose8x8(r);
+                for (int i = 0; i < 8; i++) {
+                    if (p + i + 1 < kc)
+                        _mm256_storeu_ps(dst + (p + i) * MR, r[i]);
+                    else
+                        _mm256_maskstore_ps(dst + (p + i) * MR, gs_lanes_below(MR), r[i]);
+                }
+            }
+            for (; p < kc; p++)
                 for (int i = 0; i < MR; i++)
                     dst[p * MR + i] = src[i * lda + p];
-            }
-        } else if (valid == MR) {
+        } else if (valid == MR && transa) {
             /* Transposed A: the MR values of a k step are already adjacent. */
             const float *src = a + ip;
             for (long p = 0; p < kc; p++)
                 for (int i = 0; i < MR; i++)
                     dst[p * MR + i] = src[p * lda + i];
         } else {
-            /* Bottom edge: the valid rows, zeros after them. */
+            /* Bottom edge: the valid rows, zeros after them (and any other MR, element by element). */
             const long rs = transa ? 1 : lda, cs = transa ? lda : 1;
             for (long p = 0; p < kc; p++)
                 for (int i = 0; i < MR; i++)
