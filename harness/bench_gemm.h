@@ -5,8 +5,8 @@
 #include <stdbool.h>
 
 #include "core/peak.h"
-#include "kernels/gemm/gemm.h"
 #include "core/status.h"
+#include "kernels/gemm/gemm.h"
 
 /* An implementation to benchmark in place of the default list (tests inject broken ones). */
 typedef struct {
