@@ -525,6 +525,9 @@ const char *const gs_gemm_shapes_edge[] = {
     /* row-major A packed (n > 128 and A beyond a quarter of a 2 MiB L2): AVX2's 6-row panels by
      * register transposes, k a multiple of 8 (the panel's last step stored alone) or not, an edge row */
     "m600n176k256ta0tb0", "m601n160k250ta0tb0beta1",
+    /* B^T beyond half of L2 (up to 2 MiB) with two threads: N split where all of A fits a third of
+     * L2, M split with each thread's own copy of B^T otherwise (never shared between barriers) */
+    "m44n300k969ta0tb1", "m300n300k1000ta0tb1beta1",
 };
 const size_t gs_gemm_shapes_edge_count = sizeof gs_gemm_shapes_edge / sizeof gs_gemm_shapes_edge[0];
 

@@ -240,9 +240,9 @@ static long busiest(const gemm_ctx_t *x, int nt, bool by_rows)
  *   fused into the first tile over each panel (two stores per k step beside 16 FMAs), so copying
  *   all of it costs each thread little;
  * - split M sharing the packed B panels, packed in a separate pass between two barriers per k
- *   block: the fallback for a transposed B too big to copy (within half of L2, each thread packs
- *   all of it in a pass of its own instead). On this shared 2-core VM every barrier waits for the
- *   slower core: 1024^3 and 2048^3 ran at 0.89-0.93x oneDNN this way (5% waiting, 5% packing B).
+ *   block: the fallback for an untransposed B where neither of the above is chosen (transposed B
+ *   never shares: see below). On this shared 2-core VM every barrier waits for the slower core:
+ *   1024^3 and 2048^3 ran at 0.89-0.93x oneDNN this way (5% waiting, 5% packing B).
  * Untransposed B splits M (private B) where N cannot be split evenly enough, or where splitting M
  * leaves the busiest thread less work (n = 600 or 784 end in a partial panel, 64 or 256 rows are
  * whole tiles); as balanced, N stays: copying B by the first tile over each panel reads B in place
@@ -279,11 +279,23 @@ static void thread_grid(gemm_ctx_t *x)
     const double half_l2 = gs_topo_l2_per_core(gs_topo()) / 2;
     const double a_bytes = 4.0 * (double)x->m * (double)x->k, b_bytes = 4.0 * (double)x->k * (double)x->n;
     if (x->transb) {
-        /* A transposed B that fits half of L2 (a narrow layer's weights) is cheaper for each thread
-         * to pack whole than to share between barriers: m256n10k128ta0tb1 with AVX2 and 2 threads
-         * (forked at a lower threshold) 106 -> 117 GFLOP/s side by side. */
-        if (x->tm > 1 && b_bytes <= half_l2)
-            x->shared_b = false;
+        /* Transposed B is never shared between barriers: with M split each thread packs all of it
+         * (a narrow layer's weights within half of L2: m256n10k128ta0tb1 with AVX2 and 2 threads 106
+         * -> 117 GFLOP/s side by side), and where B^T is bigger but all of op(A) fits a third of
+         * L2, N splits instead, each thread packing only its panels, if that is about as balanced.
+         * A barrier waits for the slower core, and this VM's second core was at times much slower:
+         * in such spells the shared B ran m120n300k601ta0tb1 and m150n400k555ta0tb1 at 0.64-0.68x
+         * oneDNN with 2 threads and m44n160k969ta0tb1 at 0.37x (+50%, +55% and +19% without the
+         * barriers, switched in one process). At calm times, against the shared B: N split
+         * m44n160k969 +18-21%, m150n400k555 +3-4% (m200n300k641, A 0.49 MiB, -3-4%: packed by each
+         * thread whole); private copies m361n225k1004, m2048^3 within 0.5%, m423n424k823,
+         * m1000n300k1000 -1%. */
+        if (x->tm > 1 && b_bytes > half_l2 && 3 * a_bytes <= 2 * half_l2 && x->ntiles >= nt &&
+            4 * x->mtiles * ((x->ntiles + nt - 1) / nt) <= 5 * best) {
+            x->tm = 1;
+            x->tn = nt;
+        }
+        x->shared_b = false;
         return;
     }
     const long rows_load = (x->mtiles + nt - 1) / nt * x->ntiles;
