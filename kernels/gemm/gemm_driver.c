@@ -288,7 +288,7 @@ static void thread_grid(gemm_ctx_t *x)
          * oneDNN with 2 threads and m44n160k969ta0tb1 at 0.37x (+50%, +55% and +19% without the
          * barriers, switched in one process). At calm times, against the shared B: N split
          * m44n160k969 +18-21%, m150n400k555 +3-4% (m200n300k641, A 0.49 MiB, -3-4%: packed by each
-         * thread whole); private copies m361n225k1004, m2048^3 within 0.5%, m423n424k823,
+         * thread whole); private copies m361n225k1004, 2048^3 within 0.5%, m423n424k823,
          * m1000n300k1000 -1%. */
         if (x->tm > 1 && b_bytes > half_l2 && 3 * a_bytes <= 2 * half_l2 && x->ntiles >= nt &&
             4 * x->mtiles * ((x->ntiles + nt - 1) / nt) <= 5 * best) {
