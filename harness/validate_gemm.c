@@ -522,9 +522,11 @@ const char *const gs_gemm_shapes_edge[] = {
     /* past the cache blocks: k > KC, m > MC, n > NC */
     "m16n48k2100ta0tb0", "m33n65k1100ta1tb0beta1", "m700n64k64ta0tb0", "m1500n40k64ta0tb1",
     "m9n8200k20ta0tb0",
-    /* row-major A packed (n > 128 and A beyond a quarter of a 2 MiB L2): AVX2's 6-row panels by
+    /* row-major A packed (n > 256 and A beyond a quarter of a 2 MiB L2): AVX2's 6-row panels by
      * register transposes, k a multiple of 8 (the panel's last step stored alone) or not, an edge row */
-    "m600n176k256ta0tb0", "m601n160k250ta0tb0beta1",
+    "m600n272k256ta0tb0", "m601n264k250ta0tb0beta1",
+    /* ... and transposed A packed, whole panels and a bottom edge, with either B */
+    "m301n272k500ta1tb0beta1", "m300n288k512ta1tb1",
     /* B^T beyond half of L2 (up to 2 MiB) with two threads: N split where all of A fits a third of
      * L2, M split with each thread's own copy of B^T otherwise (never shared between barriers) */
     "m44n300k969ta0tb1", "m300n300k1000ta0tb1beta1",

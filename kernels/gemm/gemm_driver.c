@@ -113,10 +113,15 @@ static int choose_threads(long m, long n, long k, const gs_ukernel_t *uk)
 static _Thread_local gs_scratch_t workspace;
 
 /* Whether to read op(A) in place instead of packing it. Packing pays when A is large and each of
- * its micro-panels is reused across many B micro-panels; for the narrow layers of an MLP
- * (n = 10..128), or when all of op(A) fits in a quarter of this core's L2 anyway, the copy costs
- * more than the strided broadcasts it saves, and an unpacked A lets threads own whole columns of C
- * (no barriers). Forced with GS_GEMM_DIRECT_A=-1|1. */
+ * its micro-panels is reused across many B micro-panels; for C up to 256 columns (the narrow
+ * layers of an MLP, n = 10..128, and up to 8 AVX-512 or 16 AVX2 panels), or when all of op(A) fits
+ * in a quarter of this core's L2 anyway, the copy costs more than the strided broadcasts it saves,
+ * and an unpacked A lets threads own whole columns of C (no barriers). 256 rather than 8 panels
+ * for AVX2 too (it had been 128 columns there), switched in one process against oneDNN-sized
+ * shapes with A beyond a quarter of L2: 1 thread m500n140k700ta1tb0 +5.6%, m1000n160k300ta1tb0
+ * +4.7%, m366n171k1017 +3.5-4.3%, m90n136k1064ta1tb0 +3%, m150n250k2000 +1.1%, m256n200k256
+ * -0.5%; 2 threads +2.9 to +6.4%, m366n171k1017ta1tb0 -0.8%; at n = 536 in place lost 1%.
+ * Forced with GS_GEMM_DIRECT_A=-1|1. */
 static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t *uk)
 {
     if (uk->vector_m && !transa)
@@ -124,7 +129,7 @@ static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t
     if (tuning.direct_a)
         return tuning.direct_a > 0;
     const double a_bytes = 4.0 * (double)m * (double)k;
-    return n <= 8 * uk->nr || a_bytes <= gs_topo_l2_per_core(gs_topo()) / 4;
+    return n <= 256 || a_bytes <= gs_topo_l2_per_core(gs_topo()) / 4;
 }
 
 /* Whether the lines a B panel read in place touches, rows off line alignment (NR floats straddling
