@@ -527,6 +527,9 @@ const char *const gs_gemm_shapes_edge[] = {
     "m600n272k256ta0tb0", "m601n264k250ta0tb0beta1",
     /* ... and transposed A packed, whole panels and a bottom edge, with either B */
     "m301n272k500ta1tb0beta1", "m300n288k512ta1tb1",
+    /* transposed A with k steps 2 KiB apart, packed though narrow; B rows 1 KiB apart read in place
+     * at the L1 KC (two k blocks) */
+    "m512n40k96ta1tb0", "m64n256k400ta0tb0beta1",
     /* B^T beyond half of L2 (up to 2 MiB) with two threads: N split where all of A fits a third of
      * L2, M split with each thread's own copy of B^T otherwise (never shared between barriers) */
     "m44n300k969ta0tb1", "m300n300k1000ta0tb1beta1",

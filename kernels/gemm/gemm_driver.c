@@ -122,12 +122,18 @@ static _Thread_local gs_scratch_t workspace;
  * +4.7%, m366n171k1017 +3.5-4.3%, m90n136k1064ta1tb0 +3%, m150n250k2000 +1.1%, m256n200k256
  * -0.5%; 2 threads +2.9 to +6.4%, m366n171k1017ta1tb0 -0.8%; at n = 536 in place lost 1%.
  * Forced with GS_GEMM_DIRECT_A=-1|1. */
-static bool use_direct_a(bool transa, long m, long n, long k, const gs_ukernel_t *uk)
+static bool use_direct_a(bool transa, long m, long n, long k, long lda, const gs_ukernel_t *uk)
 {
     if (uk->vector_m && !transa)
         return false;
     if (tuning.direct_a)
         return tuning.direct_a > 0;
+    /* Transposed A read in place takes a line a k step, lda floats apart: a multiple of 2 KiB puts
+     * them all in one or two L1 sets and a few L2 ones, and the tiles then read A from L3
+     * (switched in one process, packed: m1024n256k1024ta1tb0 +56%, m1024n200k1024 +31%,
+     * m1024n128k2048 +17%, m512n200k1024 +11%, m512n128k1024 +10%). */
+    if (transa && (4 * lda) % 2048 == 0)
+        return false;
     const double a_bytes = 4.0 * (double)m * (double)k;
     return n <= 256 || a_bytes <= gs_topo_l2_per_core(gs_topo()) / 4;
 }
@@ -192,12 +198,15 @@ static bool use_direct_b(bool transb, long m, long k, long ldb, bool a_cols_in_p
  * against oneDNN, AVX-512: m32n200k1000 0.92-0.94 -> 0.98x, m32n1000k2000 0.96 -> 0.99x (2 threads
  * 0.93 -> 0.98x), m64n784k784 0.99-1.0 -> 1.01-1.03x, m166n683k1178 0.92-0.95 -> 0.99-1.0x,
  * m225n95k997ta1tb0 0.91 -> 0.96x (2 threads +5-9%), m1000n300k1000 0.93-0.95 -> 0.98x; AVX2 within
- * 1% but for n = 50 (+6%). Rows 2 KiB apart stay at the L1 KC (m64n512k2048 -1%: each row a page
- * further), and so does packed B (m64n2048k1024 -10%, m1024n200k1024ta1tb0 -27%). */
+ * 1% but for n = 50 (+6%). Rows a multiple of 1 KiB apart stay at the L1 KC: a deep panel of
+ * them fills a few L2 sets (1024 rows 1 KiB apart, two lines each: 16 lines in each of 128 sets,
+ * all their ways) and every tile streams it from L3 again (switched in one process, m512n256k1024ta0tb0
+ * +13%, m1000n256k1024 +14%; m64n512k2048, 2 KiB, -1% at the deep KC). So does packed B
+ * (m64n2048k1024 -10%, m1024n200k1024ta1tb0 -27%). */
 #define DEEP_KC 1024
 static long kc_floor(bool direct_b, long ldb)
 {
-    return direct_b && (4 * ldb) % 2048 ? DEEP_KC : 0;
+    return direct_b && (4 * ldb) % 1024 ? DEEP_KC : 0;
 }
 
 /* Everything one GEMM call's threads share. */
@@ -517,7 +526,7 @@ static size_t plan(gemm_ctx_t *x)
     x->cs_a = x->transa ? x->lda : 1;
     x->mtiles = (x->m + uk->mr - 1) / uk->mr;
     x->ntiles = (x->n + uk->nr - 1) / uk->nr;
-    x->direct_a = use_direct_a(x->transa, x->m, x->n, x->k, uk);
+    x->direct_a = use_direct_a(x->transa, x->m, x->n, x->k, x->lda, uk);
     x->nt = choose_threads(x->m, x->n, x->k, uk);
     if (x->nt < x->min_threads)
         x->nt = (int)min_l(x->min_threads, x->mtiles * x->ntiles);
