@@ -522,11 +522,11 @@ const char *const gs_gemm_shapes_edge[] = {
     /* past the cache blocks: k > KC, m > MC, n > NC */
     "m16n48k2100ta0tb0", "m33n65k1100ta1tb0beta1", "m700n64k64ta0tb0", "m1500n40k64ta0tb1",
     "m9n8200k20ta0tb0",
-    /* row-major A packed (n > 256 and A beyond a quarter of a 2 MiB L2): AVX2's 6-row panels by
+    /* row-major A packed (n > 512 and A beyond a quarter of a 2 MiB L2): AVX2's 6-row panels by
      * register transposes, k a multiple of 8 (the panel's last step stored alone) or not, an edge row */
-    "m600n272k256ta0tb0", "m601n264k250ta0tb0beta1",
+    "m600n528k256ta0tb0", "m601n520k250ta0tb0beta1",
     /* ... and transposed A packed, whole panels and a bottom edge, with either B */
-    "m301n272k500ta1tb0beta1", "m300n288k512ta1tb1",
+    "m301n528k500ta1tb0beta1", "m300n544k512ta1tb1",
     /* transposed A with k steps 2 KiB apart, packed though narrow; B rows 1 KiB apart read in place
      * at the L1 KC (two k blocks) */
     "m512n40k96ta1tb0", "m64n256k400ta0tb0beta1",

@@ -114,15 +114,18 @@ static _Thread_local gs_scratch_t workspace;
 
 /* Whether to read op(A) in place instead of packing it. Packing pays when A is large and each of
  * its micro-panels is reused across many B micro-panels; for C up to 256 columns (the narrow
- * layers of an MLP, n = 10..128, and up to 8 AVX-512 or 16 AVX2 panels), or when all of op(A) fits
- * in a quarter of this core's L2 anyway, the copy costs more than the strided broadcasts it saves,
- * and an unpacked A lets threads own whole columns of C (no barriers). 256 rather than 8 panels
- * for AVX2 too (it had been 128 columns there), switched in one process against oneDNN-sized
- * shapes with A beyond a quarter of L2: 1 thread m500n140k700ta1tb0 +5.6%, m1000n160k300ta1tb0
- * +4.7%, m366n171k1017 +3.5-4.3%, m90n136k1064ta1tb0 +3%, m150n250k2000 +1.1%, m256n200k256
- * -0.5%; 2 threads +2.9 to +6.4%, m366n171k1017ta1tb0 -0.8%; at n = 536 in place lost 1%.
- * Forced with GS_GEMM_DIRECT_A=-1|1. */
-static bool use_direct_a(bool transa, long m, long n, long k, long lda, const gs_ukernel_t *uk)
+ * layers of an MLP, n = 10..128, and up to 8 AVX-512 or 16 AVX2 panels; 512 on one thread), or
+ * when all of op(A) fits in a quarter of this core's L2 anyway, the copy costs more than the
+ * strided broadcasts it saves, and an unpacked A lets threads own whole columns of C (no
+ * barriers). Switched in one process on shapes with A beyond a quarter of L2: 256 rather than 8
+ * panels for AVX2 too (it had been 128 columns there): 1 thread m500n140k700ta1tb0 +5.6%,
+ * m1000n160k300ta1tb0 +4.7%, m366n171k1017 +3.5-4.3%, m90n136k1064ta1tb0 +3%, m256n200k256 -0.5%;
+ * 2 threads +2.9 to +6.4%, m366n171k1017ta1tb0 -0.8%. 512 on one thread, both ISAs: +1 to +3%
+ * (m2048n384k2048 +3%, m1000n320k300ta1tb0 +2%; the 80-shape sweep +0.5%, no shape below -2%);
+ * with 2 threads it went both ways (m543n429k710ta1tb0 -6.4%, m579n301k866ta1tb1 -5.6%,
+ * m423n424k823ta0tb1 +8%). From n = 1024 in place lost (2048^3 -8%). Forced with
+ * GS_GEMM_DIRECT_A=-1|1. */
+static bool use_direct_a(bool transa, long m, long n, long k, long lda, int nt, const gs_ukernel_t *uk)
 {
     if (uk->vector_m && !transa)
         return false;
@@ -135,7 +138,7 @@ static bool use_direct_a(bool transa, long m, long n, long k, long lda, const gs
     if (transa && (4 * lda) % 2048 == 0)
         return false;
     const double a_bytes = 4.0 * (double)m * (double)k;
-    return n <= 256 || a_bytes <= gs_topo_l2_per_core(gs_topo()) / 4;
+    return n <= (nt == 1 ? 512 : 256) || a_bytes <= gs_topo_l2_per_core(gs_topo()) / 4;
 }
 
 /* Whether the lines a B panel read in place touches, rows off line alignment (NR floats straddling
@@ -526,10 +529,10 @@ static size_t plan(gemm_ctx_t *x)
     x->cs_a = x->transa ? x->lda : 1;
     x->mtiles = (x->m + uk->mr - 1) / uk->mr;
     x->ntiles = (x->n + uk->nr - 1) / uk->nr;
-    x->direct_a = use_direct_a(x->transa, x->m, x->n, x->k, x->lda, uk);
     x->nt = choose_threads(x->m, x->n, x->k, uk);
     if (x->nt < x->min_threads)
         x->nt = (int)min_l(x->min_threads, x->mtiles * x->ntiles);
+    x->direct_a = use_direct_a(x->transa, x->m, x->n, x->k, x->lda, x->nt, uk);
     /* Forked, packing B for the misaligned operands pays only while packed B still takes k in one
      * pass (see use_direct_b); the blocking is only worked out for that case. */
     const bool a_cols_in_place =
