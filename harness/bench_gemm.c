@@ -373,12 +373,12 @@ gs_status_t gs_bench_gemm_register(gs_bench_gemm_t *set, const gs_bench_gemm_opt
         return gs_error(GS_EINVAL, "bench gemm: %d paired rounds", opts->paired_rounds);
     gemm_shape_t shapes[MAX_SHAPES];
     gemm_impl_t impls[MAX_IMPLS];
-    const int ns = shape_list(opts->quick, shapes), ni = opts->impls ? opts->nimpls : impl_list(opts->isa, impls);
     if (opts->impls) {
         const gs_status_t st = given_impls(opts->impls, opts->nimpls, impls);
         if (st != GS_OK)
             return st;
     }
+    const int ns = shape_list(opts->quick, shapes), ni = opts->impls ? opts->nimpls : impl_list(opts->isa, impls);
     const int ours = ours_count(impls, ni), npairs = opts->paired_rounds && ours > 0 ? ni - ours : 0;
     const int *threads = opts->thread_counts, nthreads = opts->nthread_counts;
     const int per_row = ni + npairs;

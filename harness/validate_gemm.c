@@ -473,10 +473,9 @@ const char *const gs_gemm_shapes_edge[] = {
     "m10n40k30ta0tb0beta1", "m18n100k70ta1tb0", "m25n40k30ta1tb0beta1", "m33n24k50ta0tb0", "m41n72k20ta1tb0",
     /* a few columns past the tile width in a strip of tall tiles (n % 16 <= 6, n % 32 <= 14), also
      * forked, the strip then in the bulk's region (on fewer threads than the bulk where it has
-     * fewer tiles), or after it where the forked strip would share B^T between barriers (a strip's
-     * B^T beyond half of a 1 MiB L2: AVX-512's 14 columns over k = 10000, AVX2's 6 over 22000) */
+     * fewer tiles) */
     "m600n37k70ta1tb0beta1", "m300n70k90ta1tb1ldpad2", "m45n36k50ta0tb0alpha2beta0.5",
-    "m250n70k150ta1tb0beta1", "m30n1000k300ta1tb0", "m100n46k10000ta1tb1", "m100n22k22000ta1tb1",
+    "m250n70k150ta1tb0beta1", "m30n1000k300ta1tb0",
     /* ... and 1-6 columns past a half tile (n % 32 = 17-22), tall tiles or dot products */
     "m70n50k90ta1tb0beta1", "m45n53k200ta0tb0alpha2beta0.5", "m33n86k70ta0tb1", "m300n52k40ta0tb0",
     /* a partial last B panel read in place (AVX-512 masked loads), with bottom edges */
@@ -487,7 +486,8 @@ const char *const gs_gemm_shapes_edge[] = {
     "m75n95k200ta1tb0beta1", "m129n183k311ta1tb0beta1", "m84n120k160ta1tb0beta1",
     /* narrow C, where AVX2 tiles 16 rows x n (n <= 10, or 12 with transposed A; equal tiles of at
      * most 6), AVX-512 32 rows x n (n <= 14, even widths; n = 15, 16 with transposed A as 8 + 8) or
-     * 16 x 16, or for A B^T (ta0tb1, k >= 64) takes 4x4, 4x5 and 4x2 blocks of dot products: odd and
+     * 16 x 16, or for A B^T (ta0tb1) takes blocks of dot products (AVX-512 4x4, 4x5, 4x2 from k = 64;
+     * AVX2 4x3, 4x2 from k = 80): odd and
      * even widths, each transpose, beta, transposed A read in place, k tails, and enough rows for two
      * threads */
     "m77n1k130ta0tb1", "m33n3k40ta1tb0beta1", "m40n4k33ta0tb0", "m65n6k19ta1tb1", "m31n8k70ta0tb1beta1",

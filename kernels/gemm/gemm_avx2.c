@@ -1,6 +1,7 @@
 /* AVX2+FMA GEMM: a 6x16 register-blocked micro-kernel (12 ymm accumulators, 2 loads of B and 6
  * broadcasts of A per k step), and 16 x n tiles vectorized along m for narrow C (n <= 10), inside
- * the generic BLIS loop nest of gemm_driver.c. */
+ * the generic BLIS loop nest of gemm_driver.c; C = A B^T with narrow C or few rows over a deep k
+ * goes to the dot products of gemm_dot_avx2.c instead (gs_gemm_avx2 below decides). */
 #include <immintrin.h>
 
 #include "core/lanes_avx2.h"
@@ -285,7 +286,8 @@ static bool use_dot_nt(long m, long n, long k)
 {
     if (n <= 12)
         return k >= 80;
-    return n > NR && m <= 96 && k >= 512 && 4 * 4.0 * (double)k <= 2.0 * (double)gs_topo()->l1d_bytes / 3;
+    const double l1 = (double)gs_topo()->l1d_bytes;
+    return n > NR && m <= 96 && k >= 512 && GS_GEMM_DOT_ROWS * 4.0 * (double)k <= 2.0 * l1 / 3;
 }
 
 gs_status_t gs_gemm_avx2(bool transa, bool transb, long m, long n, long k, float alpha, const float *a,

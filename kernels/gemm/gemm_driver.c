@@ -631,23 +631,22 @@ gs_status_t gs_gemm_driver_strip(const gs_ukernel_t *uk, const gs_ukernel_t *str
      * its few FLOPs while the other cores wait: switched in one process, 2 threads, AVX-512
      * m1000n40k100ta1tb0 +21%, m256n40k128ta1tb0 +19%, m784n36k64ta1tb0 +14%, m250n70k150ta1tb0
      * +11%, m500n100k300ta1tb1 +7%; AVX2 m128n20k256ta1tb0 +20%, m250n70k150 +11%, m200n50k300
-     * +9%; 1 thread the same. Only a strip without barriers (private B), as threads past its
-     * own count skip it. */
+     * +9%; 1 thread the same. Threads past the strip's own count skip it, which is safe because
+     * the strip (one tile column: rest <= strip->nr) never shares B between barriers: a
+     * transposed B never is, and an untransposed one splits M with a private copy (thread_grid). */
     const size_t bulk_floats = plan(&bulk);
     if (bulk.nt > 1) {
         gemm_ctx_t split = tail;
         split.min_threads = bulk.nt;
         const size_t split_floats = plan(&split);
-        if (!split.shared_b) {
-            float *ws;
-            const gs_status_t st = reserve(bulk_floats + split_floats, &ws);
-            if (st == GS_OK)
-                run_together(&bulk, &split, ws, bulk_floats);
-            return st;
-        }
+        float *ws;
+        const gs_status_t st = reserve(bulk_floats + split_floats, &ws);
+        if (st == GS_OK)
+            run_together(&bulk, &split, ws, bulk_floats);
+        return st;
     }
     const size_t tail_floats = plan(&tail);
-    float *ws; /* one after the other: the larger of the two */
+    float *ws; /* one thread: one after the other, in the larger of the two */
     const gs_status_t st = reserve(bulk_floats > tail_floats ? bulk_floats : tail_floats, &ws);
     if (st == GS_OK) {
         run(&bulk, ws);

@@ -78,9 +78,10 @@ gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, lon
                            float *c, long ldc);
 
 /* Runs the loop nest with `uk` over the first n - rest columns of C and with `strip` (a kernel
- * for narrow C) over the last `rest`: where n is a few columns past a multiple of the tile width,
- * a strip of tall tiles computes them with every lane useful instead of a mostly padded tile.
- * Where the bulk forks, the strip is split over the same threads in the same parallel region. */
+ * for narrow C, rest <= strip->nr: one tile column) over the last `rest`: where n is a few
+ * columns past a multiple of the tile width, a strip of tall tiles computes them with every lane
+ * useful instead of a mostly padded tile. Where the bulk forks, the strip is split over the same
+ * threads in the same parallel region. */
 gs_status_t gs_gemm_driver_strip(const gs_ukernel_t *uk, const gs_ukernel_t *strip, long rest, bool transa,
                                  bool transb, long m, long n, long k, float alpha, const float *a, long lda,
                                  const float *b, long ldb, float beta, float *c, long ldc);
