@@ -384,7 +384,6 @@ static int whole_threads(long m, long n, long k)
  * (`strip`'s fork threshold; `pieces` parts to split) as many threads as the 8x32 loop nest forks
  * for all of C. A forked bulk runs its strip in its own region (gs_gemm_driver_strip) whatever
  * this says; it tells whether a strip past a half tile is worth splitting (strip_cols). */
-
 static bool strip_keeps_threads(const gs_ukernel_t *strip, long pieces, long m, long n, long k, long rest)
 {
     return gs_gemm_threads(strip, 2.0 * (double)m * (double)rest * (double)k, pieces) >= whole_threads(m, n, k);
