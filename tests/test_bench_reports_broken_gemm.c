@@ -134,6 +134,14 @@ int main(void)
     gs_bench_gemm_t unused;
     gs_check(gs_bench_gemm_register(&unused, &bad) == GS_EINVAL, "ours after a library is refused");
     gs_bench_gemm_free(&unused);
+    static const gs_bench_gemm_impl_t no_fn[] = {{"x", NULL, true}};
+    gs_bench_gemm_opts_t refused = bad;
+    refused.impls = no_fn;
+    refused.nimpls = 1;
+    gs_check(gs_bench_gemm_register(&unused, &refused) == GS_EINVAL, "an implementation without a function is refused");
+    refused.nimpls = 0;
+    gs_check(gs_bench_gemm_register(&unused, &refused) == GS_EINVAL, "no implementations is refused");
+    gs_bench_gemm_free(&unused);
     for (int i = 0; i < 2; i++)
         gs_bench_gemm_free(&sets[i]);
     return gs_test_done("test_bench_reports_broken_gemm");

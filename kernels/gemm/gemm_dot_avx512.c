@@ -186,7 +186,8 @@ static long copy_columns(const float *b, long ldb, long n, long kk, float *bt, l
     return p;
 }
 
-/* k per copy of untransposed B's columns: 14 columns x 512 floats on the stack (28 KiB). */
+/* k per copy of untransposed B's columns: up to GS_GEMM_DOT_COLS_MAX = 16 columns x 512 floats on
+ * the stack (32 KiB). */
 #define DOT_COLS_KC 512
 
 /* dot_rows_blocked for untransposed B (k x n, n <= GS_GEMM_DOT_COLS_MAX): its columns copied into rows of a

@@ -593,7 +593,8 @@ gs_status_t gs_gemm_driver(const gs_ukernel_t *uk, bool transa, bool transb, lon
 }
 
 /* The bulk and its strip in one parallel region of bulk->nt threads, their workspaces side by
- * side from `ws` (the strip's after bulk_floats). */
+ * side from `ws` (the strip's after bulk_floats). The strip never has more threads: it has fewer
+ * FLOPs than the bulk at the same fork threshold (min_threads raises it to bulk->nt at most). */
 static void run_together(gemm_ctx_t *bulk, gemm_ctx_t *tail, float *ws, size_t bulk_floats)
 {
     place(bulk, ws);
@@ -635,24 +636,21 @@ gs_status_t gs_gemm_driver_strip(const gs_ukernel_t *uk, const gs_ukernel_t *str
      * the strip (one tile column: rest <= strip->nr) never shares B between barriers: a
      * transposed B never is, and an untransposed one splits M with a private copy (thread_grid). */
     const size_t bulk_floats = plan(&bulk);
-    if (bulk.nt > 1) {
-        gemm_ctx_t split = tail;
-        split.min_threads = bulk.nt;
-        const size_t split_floats = plan(&split);
-        float *ws;
-        const gs_status_t st = reserve(bulk_floats + split_floats, &ws);
-        if (st == GS_OK)
-            run_together(&bulk, &split, ws, bulk_floats);
-        return st;
-    }
+    tail.min_threads = bulk.nt;
     const size_t tail_floats = plan(&tail);
-    float *ws; /* one thread: one after the other, in the larger of the two */
-    const gs_status_t st = reserve(bulk_floats > tail_floats ? bulk_floats : tail_floats, &ws);
-    if (st == GS_OK) {
+    const bool together = bulk.nt > 1; /* else one after the other, in the larger of the two */
+    float *ws;
+    const gs_status_t st = reserve(together ? bulk_floats + tail_floats
+                                            : bulk_floats > tail_floats ? bulk_floats : tail_floats, &ws);
+    if (st != GS_OK)
+        return st;
+    if (together) {
+        run_together(&bulk, &tail, ws, bulk_floats);
+    } else {
         run(&bulk, ws);
         run(&tail, ws);
     }
-    return st;
+    return GS_OK;
 }
 
 void gs_gemm_store_edge(const float *t, long ldt, float *c, long rs_c, float beta, int mr, int nr)

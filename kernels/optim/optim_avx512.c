@@ -14,7 +14,6 @@
 typedef __m512 vec_t;
 static inline vec_t vec_set1(float v) { return _mm512_set1_ps(v); }
 
-
 /* ---- one vector of each update; v* are the loaded state vectors, updated in place ---- */
 
 typedef struct {

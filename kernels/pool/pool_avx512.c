@@ -21,7 +21,6 @@
 typedef __m512 vec_t;
 typedef __m512i ivec_t;
 
-
 /* Lanes [a, b). */
 static inline __mmask16 lane_range(long a, long b) { return (__mmask16)(gs_mask_below(b) & ~gs_mask_below(a)); }
 
